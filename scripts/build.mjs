@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Build podnet: the native addon (node-gyp against the installed Node headers), then one bundled file per
+// executable in bin/. Bundles keep start-up cheap (the container runtime pays our start for every pod) and make
+// the CNI binaries self-contained when copied into /opt/cni/bin.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+
+// name in bin/ → entry point
+const executables = {
+  podnet: 'cmd/cni/main.ts',
+  'podnet-ipam': 'cmd/cni/ipamMain.ts',
+  podnetd: 'cmd/podnetd/main.ts',
+  podnetctl: 'cmd/podnetctl/main.ts',
+};
+
+function buildNative() {
+  const gyp = join(root, 'node_modules', '.bin', 'node-gyp');
+  // node-gyp cannot download Node's headers here: point it at the installed ones.
+  execFileSync(gyp, ['rebuild', '--nodedir=/usr', '--loglevel=warn'], { cwd: root, stdio: 'inherit' });
+}
+
+async function buildBundles() {
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  for (const [name, entry] of Object.entries(executables)) {
+    const outfile = join(root, 'bin', `${name}.mjs`);
+    await build({
+      entryPoints: [join(root, entry)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: false,
+      minifyWhitespace: false,
+      legalComments: 'none',
+      logLevel: 'warning',
+      // CommonJS dependencies call require(): give the ESM bundle one.
+      banner: { js: "import { createRequire as __podnetCreateRequire } from 'node:module'; const require = __podnetCreateRequire(import.meta.url);" },
+      external: ['*.node'],
+    });
+    // A tiny launcher with an absolute interpreter path: runtimes exec CNI plugins with a clean environment,
+    // where `#!/usr/bin/env node` may not find node.
+    const launcher = join(root, 'bin', name);
+    writeFileSync(launcher, `#!${process.execPath}\nimport('./${name}.mjs');\n`);
+    chmodSync(launcher, 0o755);
+  }
+  const addon = join(root, 'build', 'Release', 'podnet_native.node');
+  if (existsSync(addon)) copyFileSync(addon, join(root, 'bin', 'podnet_native.node'));
+}
+
+if (!args.has('--bundles-only')) buildNative();
+await buildBundles();
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+console.log(`built podnet ${pkg.version}: ${Object.keys(executables).map((n) => `bin/${n}`).join(' ')}`);

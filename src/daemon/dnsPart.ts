@@ -1,0 +1,6 @@
+/**
+ * podnetd dns: not built yet (see the issue that builds it).
+ */
+export async function run(_argv: string[]): Promise<number> {
+  throw new Error('"podnetd dns" is not available in this build yet');
+}

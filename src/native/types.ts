@@ -1,0 +1,102 @@
+/**
+ * @module native/types — the contract of the small C++ addon (native/podnet_native.cc).
+ *
+ * The addon is a thin syscall shim: it opens sockets *inside a given network namespace* (the namespace is a
+ * parameter of socket creation, never ambient process state — switching namespaces on a shared thread is the trap
+ * described in the CNI reference's pkg/ns README), sends, and delivers received datagrams through libuv (uv_poll,
+ * no threads, a bounded number of reads per wake). Every protocol is encoded and decoded in TypeScript.
+ *
+ * Errors thrown or passed to callbacks are `NativeError`s: `code` is the errno name (e.g. 'ENOENT'), `errno` the
+ * number, `syscall` the failing call, and the message says what was being done.
+ */
+
+/** A namespace reference: a path such as /var/run/netns/NAME or /proc/PID/ns/net, or an open fd of one. */
+export type NetnsRef = string | number;
+
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+}
+
+/** Where a datagram came from, as far as the socket family knows. */
+export interface RecvInfo {
+  /** AF_NETLINK: the sender's port id (0 = kernel); AF_PACKET: the interface index. */
+  portId?: number;
+  /** AF_NETLINK: the multicast groups bitmask the message was delivered for. */
+  groups?: number;
+  /** AF_PACKET: ethertype in host order, packet type (PACKET_HOST, PACKET_BROADCAST...), source hardware address. */
+  protocol?: number;
+  pktType?: number;
+  hwAddr?: Uint8Array;
+  ifindex?: number;
+  /** AF_INET6 raw: the source address, 16 bytes; hop limit when IPV6_RECVHOPLIMIT is on. */
+  address?: Uint8Array;
+  hopLimit?: number;
+}
+
+export type ReceiveCallback = (err: NativeError | null, data: Uint8Array | null, info: RecvInfo | null) => void;
+
+export interface OpenNetlinkOptions {
+  /** NETLINK_ROUTE = 0, NETLINK_NETFILTER = 12, NETLINK_GENERIC = 16. */
+  protocol: number;
+  netns?: NetnsRef;
+  /** Legacy group bitmask for bind(); use addMembership for group numbers above 32. */
+  groups?: number;
+  /** SO_RCVBUF(FORCE) in bytes, for event sockets that must not overflow. */
+  rcvbuf?: number;
+}
+
+export interface OpenPacketOptions {
+  netns?: NetnsRef;
+  /** Interface to bind to (index in that namespace). */
+  ifindex: number;
+  /** Ethertype in host order, e.g. 0x0806 for ARP, 0x86dd for IPv6. */
+  protocol: number;
+}
+
+export interface OpenIcmp6Options {
+  netns?: NetnsRef;
+  /** Bind to a device (SO_BINDTODEVICE) by name. */
+  device?: string;
+}
+
+export interface NativeBinding {
+  /** Open a non-blocking, close-on-exec AF_NETLINK socket inside `netns` and bind it; returns the fd. */
+  openNetlink(opts: OpenNetlinkOptions): number;
+  /** The port id the kernel assigned to a bound netlink socket. */
+  netlinkPortId(fd: number): number;
+  /** NETLINK_ADD_MEMBERSHIP / NETLINK_DROP_MEMBERSHIP for group numbers (1-based). */
+  addMembership(fd: number, group: number): void;
+  dropMembership(fd: number, group: number): void;
+  /** Open an AF_PACKET SOCK_RAW socket bound to `ifindex` for `protocol`. */
+  openPacket(opts: OpenPacketOptions): number;
+  /** Open a raw ICMPv6 socket (for NDP), optionally bound to a device. */
+  openIcmp6(opts: OpenIcmp6Options): number;
+  /** setsockopt with an integer value. */
+  setsockoptInt(fd: number, level: number, name: number, value: number): void;
+  /**
+   * Send one datagram. For netlink `dest` is a port id (0 = kernel) and ignored otherwise; for packet sockets the
+   * frame is sent on the bound interface; for ICMPv6 `dest` is a 16-byte address and `ifindex` scopes link-local.
+   * Returns the number of bytes sent; throws EAGAIN when the socket buffer is full.
+   */
+  send(fd: number, data: Uint8Array, dest?: number | Uint8Array, ifindex?: number): number;
+  /**
+   * Start delivering received datagrams to `cb` from the libuv loop. At most a bounded number of datagrams is read
+   * per wake so one busy socket cannot starve the loop. `bufferSize` is the largest datagram expected.
+   */
+  startReading(fd: number, cb: ReceiveCallback, bufferSize?: number): void;
+  stopReading(fd: number): void;
+  /** Whether a started reader keeps the event loop alive (like socket.ref()/unref()). */
+  setRef(fd: number, ref: boolean): void;
+  /** Stop reading (if started) and close the fd. Idempotent for a known fd. */
+  close(fd: number): void;
+  /** open(2) a file with the given flags *as seen from inside `netns`* (e.g. /proc/sys/net/... ); returns an fd. */
+  openInNetns(netns: NetnsRef, path: string, flags: number, mode?: number): number;
+  /** Create a named namespace the way `ip netns add NAME` does (bind mount under /var/run/netns). */
+  netnsAdd(name: string): void;
+  /** Remove it the way `ip netns del NAME` does (umount, unlink). Missing name = ENOENT. */
+  netnsDelete(name: string): void;
+  /** TCP_MD5SIG on a TCP socket fd for a peer address (RFC 2385), used by the BGP speaker. */
+  setTcpMd5(fd: number, peer: Uint8Array, key: Uint8Array): void;
+}
