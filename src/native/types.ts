@@ -1,5 +1,5 @@
 /**
- * @module native/types — the contract of the small C++ addon (native/podnet_native.cc).
+ * @module native/types — the contract of the small C++ addon (native/*.cc, see native/README.md).
  *
  * The addon is a thin syscall shim: it opens sockets *inside a given network namespace* (the namespace is a
  * parameter of socket creation, never ambient process state — switching namespaces on a shared thread is the trap
@@ -21,7 +21,7 @@ export interface NativeError extends Error {
 
 /** Where a datagram came from, as far as the socket family knows. */
 export interface RecvInfo {
-  /** AF_NETLINK: the sender's port id (0 = kernel); AF_PACKET: the interface index. */
+  /** AF_NETLINK: the sender's port id (0 = kernel). AF_PACKET: the interface index (prefer `ifindex`). */
   portId?: number;
   /** AF_NETLINK: the multicast groups bitmask the message was delivered for. */
   groups?: number;
@@ -29,6 +29,7 @@ export interface RecvInfo {
   protocol?: number;
   pktType?: number;
   hwAddr?: Uint8Array;
+  /** AF_PACKET: the receiving interface; AF_INET6 raw: the interface the packet arrived on (IPV6_PKTINFO). */
   ifindex?: number;
   /** AF_INET6 raw: the source address, 16 bytes; hop limit when IPV6_RECVHOPLIMIT is on. */
   address?: Uint8Array;
@@ -45,6 +46,9 @@ export interface OpenNetlinkOptions {
   groups?: number;
   /** SO_RCVBUF(FORCE) in bytes, for event sockets that must not overflow. */
   rcvbuf?: number;
+  /** NETLINK_GET_STRICT_CHK: the kernel honours filters in dump requests (e.g. routes of one table) and rejects
+   * malformed headers instead of ignoring them. Off by default. */
+  strictCheck?: boolean;
 }
 
 export interface OpenPacketOptions {
@@ -53,12 +57,27 @@ export interface OpenPacketOptions {
   ifindex: number;
   /** Ethertype in host order, e.g. 0x0806 for ARP, 0x86dd for IPv6. */
   protocol: number;
+  /** PACKET_IGNORE_OUTGOING: do not receive frames this host sends on the interface (pktType PACKET_OUTGOING).
+   * Only matters with protocol ETH_P_ALL: sockets bound to one ethertype never see transmitted frames. */
+  ignoreOutgoing?: boolean;
 }
 
 export interface OpenIcmp6Options {
   netns?: NetnsRef;
   /** Bind to a device (SO_BINDTODEVICE) by name. */
   device?: string;
+  /** ICMP6_FILTER: deliver only these ICMPv6 types (e.g. [135, 136] for neighbour solicitation/advertisement).
+   * Without it every ICMPv6 message of the namespace is delivered. */
+  icmpTypes?: number[];
+}
+
+export interface OpenSocketOptions {
+  netns?: NetnsRef;
+  /** AF_INET = 2, AF_INET6 = 10, ... */
+  domain: number;
+  /** SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3 (non-blocking and close-on-exec are always added). */
+  type: number;
+  protocol?: number;
 }
 
 export interface NativeBinding {
@@ -73,6 +92,11 @@ export interface NativeBinding {
   openPacket(opts: OpenPacketOptions): number;
   /** Open a raw ICMPv6 socket (for NDP), optionally bound to a device. */
   openIcmp6(opts: OpenIcmp6Options): number;
+  /**
+   * Open any socket inside `netns` (e.g. a TCP listener for BGP or a UDP socket for DNS in a node's namespace);
+   * hand the fd to Node with `net.Server#listen({ fd })` or `dgram`-free code paths. Closed with `close()`.
+   */
+  openSocket(opts: OpenSocketOptions): number;
   /** setsockopt with an integer value. */
   setsockoptInt(fd: number, level: number, name: number, value: number): void;
   /**
@@ -83,20 +107,33 @@ export interface NativeBinding {
   send(fd: number, data: Uint8Array, dest?: number | Uint8Array, ifindex?: number): number;
   /**
    * Start delivering received datagrams to `cb` from the libuv loop. At most a bounded number of datagrams is read
-   * per wake so one busy socket cannot starve the loop. `bufferSize` is the largest datagram expected.
+   * per wake so one busy socket cannot starve the loop. `bufferSize` is the largest datagram expected (default
+   * 65536). Errors go to `cb` too: socket errors (netlink ENOBUFS = events were lost, resync with a dump; packet
+   * ENETDOWN) and EMSGSIZE (a datagram larger than `bufferSize`, dropped) leave the reader running; a failure of
+   * the poll itself stops it. Throws TypeError if `fd` is already being read.
    */
   startReading(fd: number, cb: ReceiveCallback, bufferSize?: number): void;
   stopReading(fd: number): void;
   /** Whether a started reader keeps the event loop alive (like socket.ref()/unref()). */
   setRef(fd: number, ref: boolean): void;
-  /** Stop reading (if started) and close the fd. Idempotent for a known fd. */
+  /**
+   * Stop reading (if started) and close the fd. Only fds this addon opened (open*) are closed, so a second close
+   * of the same fd is a no-op; for any other fd it only stops the reader.
+   */
   close(fd: number): void;
-  /** open(2) a file with the given flags *as seen from inside `netns`* (e.g. /proc/sys/net/... ); returns an fd. */
+  /**
+   * open(2) a file with the given flags *as seen from inside `netns`* (e.g. /proc/sys/net/... ); returns an fd
+   * (close-on-exec; the caller closes it, e.g. with fs.closeSync). For /proc/net files use /proc/thread-self/net/...:
+   * /proc/self and /proc/net name the process's main thread, which stays in its own namespace.
+   */
   openInNetns(netns: NetnsRef, path: string, flags: number, mode?: number): number;
   /** Create a named namespace the way `ip netns add NAME` does (bind mount under /var/run/netns). */
   netnsAdd(name: string): void;
   /** Remove it the way `ip netns del NAME` does (umount, unlink). Missing name = ENOENT. */
   netnsDelete(name: string): void;
-  /** TCP_MD5SIG on a TCP socket fd for a peer address (RFC 2385), used by the BGP speaker. */
+  /**
+   * TCP_MD5SIG on a TCP socket fd for a peer address (RFC 2385), used by the BGP speaker. `peer` is 4 or 16 bytes
+   * (an IPv4 peer on an IPv6 socket is keyed as v4-mapped); `key` is at most 80 bytes, and an empty key removes it.
+   */
   setTcpMd5(fd: number, peer: Uint8Array, key: Uint8Array): void;
 }
