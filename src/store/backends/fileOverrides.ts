@@ -1,0 +1,120 @@
+/**
+ * @module store/backends/fileOverrides — what podnet itself writes into a file store:
+ * `DIR/.podnet/objects/<Kind>/<namespace|_cluster>/<name>.json`, each `{ base, object }` or `{ base, deleted }`.
+ * `base` is the content version of the manifest object the write was made against (`none` if there was none):
+ * the override is in effect only while that manifest document is unchanged, so an operator's edit of a
+ * manifest wins over what podnet wrote before it. Every write goes to a temp file in the same directory and is
+ * renamed into place, so readers never see half a file.
+ */
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AnyObject } from '../validate.ts';
+import type { KindName } from '../types.ts';
+import { isKindName, validateObject } from '../validate.ts';
+import { contentVersion } from '../contentVersion.ts';
+import type { ManifestObject } from './fileManifests.ts';
+
+export interface OverrideRecord {
+  base: string;
+  object?: AnyObject;
+  deleted?: boolean;
+}
+
+const CLUSTER = '_cluster';
+
+export class OverrideFiles {
+  readonly root: string;
+  #cache = new Map<string, { stamp: string; record: OverrideRecord | undefined }>();
+
+  constructor(podnetDir: string) {
+    this.root = join(podnetDir, 'objects');
+  }
+
+  pathFor(kind: KindName, name: string, namespace: string): string {
+    return join(this.root, kind, namespace || CLUSTER, `${name}.json`);
+  }
+
+  /** Read one override fresh from disk (used under the store lock for compare-and-swap). */
+  async read(kind: KindName, name: string, namespace: string): Promise<OverrideRecord | undefined> {
+    return this.#load(this.pathFor(kind, name, namespace), false);
+  }
+
+  async write(kind: KindName, name: string, namespace: string, record: OverrideRecord): Promise<void> {
+    const path = this.pathFor(kind, name, namespace);
+    await mkdir(join(path, '..'), { recursive: true });
+    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(record)}\n`, { mode: 0o644 });
+    await rename(tmp, path);
+  }
+
+  async remove(kind: KindName, name: string, namespace: string): Promise<void> {
+    await unlink(this.pathFor(kind, name, namespace)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Every override on disk, keyed `Kind/namespace/name` (re-read only files that changed). */
+  async scan(): Promise<Map<string, OverrideRecord>> {
+    const out = new Map<string, OverrideRecord>();
+    let names: string[];
+    try {
+      names = await readdir(this.root, { recursive: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
+      throw err;
+    }
+    const seen = new Set<string>();
+    await Promise.all(names.map(async (n) => {
+      const parts = n.split('/');
+      if (parts.length !== 3 || !parts[2]!.endsWith('.json') || !isKindName(parts[0])) return;
+      const path = join(this.root, n);
+      seen.add(path);
+      const rec = await this.#load(path, true);
+      const ns = parts[1] === CLUSTER ? '' : parts[1]!;
+      if (rec) out.set(`${parts[0]}/${ns}/${parts[2]!.slice(0, -5)}`, rec);
+    }));
+    for (const p of [...this.#cache.keys()]) if (!seen.has(p)) this.#cache.delete(p);
+    return out;
+  }
+
+  async #load(path: string, useCache: boolean): Promise<OverrideRecord | undefined> {
+    try {
+      const st = await stat(path);
+      const stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+      const cached = this.#cache.get(path);
+      if (useCache && cached?.stamp === stamp) return cached.record;
+      const record = decode(await readFile(path, 'utf8'));
+      this.#cache.set(path, { stamp, record });
+      return record;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+}
+
+function decode(text: string): OverrideRecord | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined; // not written by podnet (renames are atomic): ignore rather than half-apply
+  }
+  if (!raw || typeof raw !== 'object') return undefined;
+  const r = raw as { base?: unknown; object?: unknown; deleted?: unknown };
+  if (typeof r.base !== 'string') return undefined;
+  if (r.deleted === true) return { base: r.base, deleted: true };
+  const { object } = validateObject(r.object);
+  return object ? { base: r.base, object } : undefined;
+}
+
+/** The object in effect for a key given its manifest and override: undefined = override stale, null = deleted. */
+export function effective(manifest: ManifestObject | undefined, rec: OverrideRecord): AnyObject | null | undefined {
+  if (rec.base !== (manifest?.version ?? 'none')) return undefined;
+  if (rec.deleted) return null;
+  return rec.object ? withVersion(rec.object, contentVersion(rec.object)) : undefined;
+}
+
+export function withVersion<T extends AnyObject>(o: T, version: string): T {
+  return { ...o, metadata: { ...o.metadata, resourceVersion: version } };
+}
