@@ -54,6 +54,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
   readonly #pending = new Map<number, Pending>();
   readonly #queue: number[] = [];
   #inFlight = 0;
+  #dumpsInFlight = 0;
   #seq = Math.floor(Math.random() * 0x7fffffff);
   #flushScheduled = false;
   #userRef = true;
@@ -160,15 +161,21 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     while (this.#queue.length && this.#inFlight < this.#opts.maxInFlight && !this.#closed) {
       const batch: Pending[] = [];
       let size = 0;
+      let dumpInBatch = false;
       while (this.#queue.length && this.#inFlight + batch.length < this.#opts.maxInFlight) {
         const p = this.#pending.get(this.#queue[0]!);
         if (!p) { this.#queue.shift(); continue; }
         if (batch.length && size + p.bytes.length > this.#opts.maxBatchBytes) break;
+        // The kernel runs one dump per socket at a time (a second one fails with EBUSY): later requests wait
+        // behind a dump until it is done, which also keeps them in order.
+        if (p.dump && (this.#dumpsInFlight > 0 || dumpInBatch)) break;
+        dumpInBatch ||= p.dump;
         this.#queue.shift();
         batch.push(p);
         size += p.bytes.length;
       }
-      if (batch.length) this.#sendBatch(batch, size);
+      if (!batch.length) break;
+      this.#sendBatch(batch, size);
     }
   }
 
@@ -180,6 +187,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     }
     for (const p of batch) {
       this.#inFlight += 1;
+      if (p.dump) this.#dumpsInFlight += 1;
       p.timer = setTimeout(() => this.#timeout(p), this.#opts.timeoutMs);
       // A pending request holds the loop (so its timeout fires) unless the user unref'd the socket.
       if (!this.#userRef) p.timer.unref();
@@ -201,6 +209,7 @@ export class NetlinkSocket extends EventEmitter<NetlinkSocketEvents> {
     if (p.timer) {
       clearTimeout(p.timer);
       this.#inFlight -= 1;
+      if (p.dump) this.#dumpsInFlight -= 1;
       p.timer = undefined;
     }
   }

@@ -81,6 +81,21 @@ test('a dump collects every part until NLMSG_DONE, across datagrams', async (t) 
   t.deepEqual(parts.map((p) => new DataView(p.payload.buffer, p.payload.byteOffset).getUint32(0, true)), [1, 2, 3]);
 });
 
+test('two dumps at once: the second waits for the first (the kernel would answer EBUSY)', async (t) => {
+  const k = new FakeKernel(() => 'hold');
+  const s = new NetlinkSocket(k);
+  const first = s.dump({ type: RTM_GETLINK, what: 'first' });
+  const second = s.dump({ type: RTM_GETLINK, what: 'second' });
+  await new Promise((r) => setImmediate(r));
+  t.is(k.held.length, 1, 'only one dump is sent while none has finished');
+  k.deliver(new Uint8Array([...part(k.held[0]!.seq, 1), ...done(k.held[0]!.seq)]));
+  t.is((await first).length, 1);
+  await new Promise((r) => setImmediate(r));
+  t.is(k.held.length, 2, 'the second dump goes out once the first is done');
+  k.deliver(new Uint8Array([...part(k.held[1]!.seq, 2), ...part(k.held[1]!.seq, 3), ...done(k.held[1]!.seq)]));
+  t.is((await second).length, 2);
+});
+
 test('a dump interrupted by a concurrent change (NLM_F_DUMP_INTR) is restarted', async (t) => {
   let calls = 0;
   const k = new FakeKernel((req) => {
