@@ -1,5 +1,8 @@
 /**
- * podnet-ipam — host-local compatible IPAM plugin (CNI spec 1.1.0).
+ * podnet-ipam — host-local compatible IPAM plugin (CNI spec 1.1.0). Invoked by a CNI plugin (the reference bridge
+ * or ptp, or podnet with a non-default setup) with CNI_* variables and the network config on stdin.
  */
-process.stdout.write(`${JSON.stringify({ cniVersion: '1.1.0', code: 999, msg: 'the podnet-ipam plugin is not available in this build yet' })}\n`);
-process.exitCode = 1;
+import { runCniExecutable } from '../../src/cni/cniExecutable.ts';
+import { ipamCniPlugin } from '../../src/ipam/ipamCniPlugin.ts';
+
+runCniExecutable(() => ipamCniPlugin());

@@ -66,6 +66,9 @@ export function runTool(tool: string, args: readonly string[], opts: RunOptions 
       }
       resolve({ stdout, stderr, code });
     });
+    // A tool that exits before reading its input (nsenter failing to open a namespace) makes this write fail with
+    // EPIPE; its exit status already reports the failure, so the write error must not crash the caller.
+    child.stdin?.on('error', () => undefined);
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
