@@ -12,7 +12,7 @@ fi
 # Debian packages: the kernel tools, the real peers and anchors the tests start, and the reference CNI plugins.
 PACKAGES=(iproute2 nftables iptables conntrack ipset iputils-ping arping tcpdump socat strace
   etcd-server etcd-client bird2 gobgpd dnsutils knot-dnsutils dnsperf dnsmasq-base ipvsadm
-  containernetworking-plugins curl procps python3 make g++)
+  containernetworking-plugins ndisc6 curl procps python3 make g++)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -12,6 +12,7 @@ const USAGE = `usage: podnetctl <command> [args]
   describe KIND NAME [-n NS]
   ipam ls                         IP leases on this node
   install-cni                     install the CNI binaries and conflist
+  lb status                       LoadBalancer IPs: service, announcing node and interface
 common flags: --store file:DIR|etcd:URLS|kube (default: the running lab's store, else file:/etc/podnet/state)`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   delete: async () => (await import('../../src/store/ctl/ctlCommands.ts')).commandFor('delete'),
   describe: async () => (await import('../../src/store/ctl/ctlCommands.ts')).commandFor('describe'),
   ipam: async () => (await import('../../src/ipam/ipamCommand.ts')).ipamCommand,
+  lb: async () => (await import('../../src/lb/lbStatusCommand.ts')).lbCommand,
   'install-cni': async () => (await import('../../src/cni/installCommand.ts')).installCniCommand,
 };
 
