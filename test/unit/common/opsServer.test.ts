@@ -1,0 +1,35 @@
+import test from 'ava';
+import { Counter, Registry } from 'prom-client';
+import { startOpsServer } from '../../../src/common/opsServer.ts';
+
+test('serves /metrics from the registry and /healthz from the health function', async (t) => {
+  const registry = new Registry();
+  const syncs = new Counter({ name: 'podnet_test_syncs_total', help: 'syncs', registers: [registry] });
+  syncs.inc(3);
+  let healthy = true;
+  const ops = await startOpsServer({
+    host: '127.0.0.1', port: 0, registry,
+    health: () => ({ healthy, detail: { lastSync: 'now' } }),
+  });
+  t.teardown(() => ops.close());
+  const base = `http://127.0.0.1:${ops.port}`;
+
+  const metrics = await fetch(`${base}/metrics`);
+  t.is(metrics.status, 200);
+  t.regex(await metrics.text(), /^podnet_test_syncs_total 3$/m);
+
+  const ok = await fetch(`${base}/healthz`);
+  t.is(ok.status, 200);
+  t.deepEqual(await ok.json(), { healthy: true, lastSync: 'now' });
+
+  healthy = false;
+  const bad = await fetch(`${base}/healthz`);
+  t.is(bad.status, 503, 'an unhealthy part answers 503, as kube-proxy does');
+  t.is((await fetch(`${base}/nothing`)).status, 404);
+});
+
+test('a port already in use is an error, not a crash', async (t) => {
+  const first = await startOpsServer({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => first.close());
+  await t.throwsAsync(startOpsServer({ host: '127.0.0.1', port: first.port }), { code: 'EADDRINUSE' });
+});
