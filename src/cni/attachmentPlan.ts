@@ -11,11 +11,12 @@ import { ROUTED_HOST_MAC, derivedMac, hostVethAlias, hostVethName } from './atta
 import type { CniInterface, CniIpConfig, CniResult, CniRoute } from './cniTypes.ts';
 import type { PodnetConf } from './netConf.ts';
 import { formatPrefix, networkOf, parsePrefix, type Family } from '../ipam/ipAddress.ts';
+import { ROUTE_PROTO } from '../common/routeProtocols.ts';
 
 export const LINK_LOCAL_GW4 = '169.254.1.1';
 export const LINK_LOCAL_GW6 = 'fe80::1';
-/** Route protocol number on the host routes podnet adds, so they are recognisably ours (`ip route show proto 158`). */
-export const PODNET_ROUTE_PROTO = 158;
+/** Route protocol number on the host routes the CNI adds, so they are recognisably ours (common/routeProtocols.ts). */
+export const PODNET_ROUTE_PROTO = ROUTE_PROTO.cni;
 
 export interface PodRoute { dst: string; via?: string; scopeLink?: boolean }
 

@@ -3,10 +3,11 @@
  * naming the kernel state podnet wants for the pod network between nodes. No I/O here.
  */
 import type { IpFamily } from '../netlink/ipAddress.ts';
+import { ROUTE_PROTO } from '../common/routeProtocols.ts';
 
-/** Routes podnet's routing part installs carry this `rtm_protocol`, so the applier finds (and only touches) its own.
- * 157: unassigned in /etc/iproute2/rt_protos; the CNI's per-pod host routes use 158, Calico's felix 80. */
-export const ROUTING_ROUTE_PROTO = 157;
+/** Routes podnet's routing part installs carry this `rtm_protocol`, so the applier finds (and only touches) its own
+ * (the table of all of podnet's numbers is common/routeProtocols.ts). */
+export const ROUTING_ROUTE_PROTO = ROUTE_PROTO.routing;
 
 /** The devices podnet's routing may create. Every name here is podnet's: a device of these names that the current
  * backend does not want is removed, so switching backends leaves no orphan. */
