@@ -2,7 +2,8 @@
  * podnetd agent --config FILE — every part of the node daemon in one process. This file only composes: each
  * part is an AgentPart started in order and stopped in reverse. Today: node registration (src/node) and the
  * endpoints controller under a leader lease (src/controller; off with the kube store, where the API server's
- * controllers do that work). Proxy, DNS, LB and routing parts are added to `parts` here.
+ * controllers do that work), and routing (src/routing) when the config has a `routing` section. Proxy, DNS and LB
+ * parts are added to `parts` here.
  */
 import { hostname } from 'node:os';
 import { parseDaemonFlags } from './commonFlags.ts';
@@ -17,6 +18,9 @@ import { NODE_ANNOTATIONS } from '../node/nodeObject.ts';
 import { EndpointsController } from '../controller/endpointsController.ts';
 import { LeaderElector } from '../controller/leaderElector.ts';
 import { derivedVtepMac } from '../routing/vtepMac.ts';
+import { FieldReader } from '../common/config.ts';
+import { backendNamed } from '../routing/backends/backendTable.ts';
+import { DEFAULT_VNI, DEFAULT_VXLAN_PORT, type BackendName } from '../routing/routingModel.ts';
 
 export interface AgentContext {
   store: Store;
@@ -82,6 +86,38 @@ export function controllerPart(): AgentPart {
   };
 }
 
+/**
+ * The routing part (issue 7, src/routing): on when the config has a `routing` section (`enabled: false` turns it
+ * off). The backend is the agent's `backend` (also advertised in the Node object), so the two cannot disagree;
+ * the section adds `vni`, `port`, `masquerade` and `resyncSeconds`. Started after the node part, whose node.json
+ * carries the pod CIDR the routes are built from. Same RouteAgent as `podnetd route`.
+ */
+export function routingPart(): AgentPart {
+  let agent: { stop(): void } | undefined;
+  return {
+    name: 'routing',
+    async start({ store, nodeName, config: c, logger }) {
+      const r = new FieldReader(c.sections.routing ?? {});
+      const enabled = c.sections.routing !== undefined && r.bool('enabled', true);
+      const vni = r.int('vni', DEFAULT_VNI, { min: 0, max: 0xffffff });
+      const port = r.int('port', DEFAULT_VXLAN_PORT, { min: 1, max: 65535 });
+      const masquerade = r.bool('masquerade', true);
+      const resyncSeconds = r.int('resyncSeconds', 10, { min: 1, max: 3600 });
+      r.rejectUnknown();
+      r.throwIfProblems('routing');
+      if (!enabled) return;
+      backendNamed(c.backend, 'backend');
+      const { RouteAgent } = await import('../routing/routeAgent.ts');
+      agent = await RouteAgent.start({
+        store, nodeName, settings: { backend: c.backend as BackendName, vni, port }, clusterCidrs: [c.clusterCIDR],
+        masquerade, nodeStateFile: c.nodeStateFile, resyncMs: resyncSeconds * 1000, logger,
+      });
+      logger.info({ event: 'routingStarted', backend: c.backend }, `routing: ${c.backend} backend running`);
+    },
+    async stop() { agent?.stop(); },
+  };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { common, values, help } = parseDaemonFlags(argv, { config: { type: 'string' } });
   if (help) {
@@ -95,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
   const store = await openStore(storeFlag ? common.store : config.store ?? common.store, { logger });
   const nodeName = nodeFlag ? common.node : config.nodeName ?? common.node ?? hostname();
   const ctx: AgentContext = { store, nodeName, config, logger };
-  const parts = [nodePart(), controllerPart()];
+  const parts = [nodePart(), controllerPart(), routingPart()];
   const started: AgentPart[] = [];
   const ops: OpsServer[] = [];
   try {

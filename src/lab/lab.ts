@@ -14,7 +14,7 @@ import { runTool, type RunOptions, type RunResult } from '../common/systemTools.
 import { nodesOf, planLab, planNamespaces, type LabHost, type LabOptions, type LabPlan } from './addressPlan.ts';
 import { IprouteWiring } from './iprouteWiring.ts';
 import { DEFAULT_LAB_NAME, guardNamespace, isLabNamespace, namespaceCandidates, validateLabName } from './labNames.ts';
-import { isRunning, podnetctlCommand, startInNamespace, stopProcesses } from './labProcesses.ts';
+import { isRunning, podnetctlCommand, podnetdCommand, startInNamespace, stopProcesses } from './labProcesses.ts';
 import { checkReachability, type ReachabilityReport } from './reachability.ts';
 import { collectStatus, type LabStatus } from './labStatus.ts';
 import { destroyLab, type TeardownReport } from './labTeardown.ts';
@@ -23,7 +23,7 @@ import {
 } from './labState.ts';
 import { wiringFor, type LabWiring } from './labWiring.ts';
 
-export { destroyLab, podnetctlCommand };
+export { destroyLab, podnetctlCommand, podnetdCommand };
 export type { LabPlan, LabHost, LabOptions, LabStatus, ReachabilityReport, TeardownReport };
 
 export class LabExistsError extends PodnetError {
@@ -123,6 +123,8 @@ export async function resolveLabNamespace(lab: string, target: string, wiring: L
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Enter only the network namespace (see labProcesses.ts `netOnly`). */
+  netOnly?: boolean;
 }
 
 export class Lab {
@@ -181,7 +183,7 @@ export class Lab {
       throw new LabExistsError(this.name, `a process named ${name} is running`);
     }
     const rec = await startInNamespace({ name, ns, argv: [...argv], log: join(this.paths.logDir, `${name}.log`),
-      env: opts.env, cwd: opts.cwd });
+      env: opts.env, cwd: opts.cwd, netOnly: opts.netOnly });
     updateLabState(this.paths, (s) => {
       s.processes = s.processes.filter((p) => p.name !== name).concat(rec);
     });

@@ -9,6 +9,8 @@ import { UsageError } from '../common/cli.ts';
 import { requireTool } from '../common/systemTools.ts';
 import { LAB_ROUTINGS, LAB_STORES, type LabRouting, type LabStoreKind } from './addressPlan.ts';
 import { createLab, destroyLab, resolveLabNamespace, type LabStep } from './lab.ts';
+import { startControlPlane, type ControlPlaneReport } from './labControlPlane.ts';
+import { kubeletCommand } from './kubeletCommand.ts';
 import { DEFAULT_LAB_NAME, validateLabName } from './labNames.ts';
 import { collectStatus, formatStatus } from './labStatus.ts';
 import { formatLabSummary } from './labSummary.ts';
@@ -17,12 +19,16 @@ import { DEFAULT_SERVE_PORTS, startTestServer } from './testServer.ts';
 
 const USAGE = `usage: podnetctl lab <command>
   up [--name LAB] [--nodes N] [--routing ${LAB_ROUTINGS.join('|')}] [--store ${LAB_STORES.join('|')}]
-                      build the lab (default name ${DEFAULT_LAB_NAME}, 3 nodes) and check the nodes reach each other
+     [--no-podnet] [--log-level L]
+                      build the lab (default name ${DEFAULT_LAB_NAME}, 3 nodes), start its store, podnetd and a lab
+                      kubelet on every node (--no-podnet: the underlay only), check the nodes reach each other
   down [--name LAB]   remove every namespace, process and file of the lab (also after a failed up)
   status [--name LAB] [--json]
   exec [--name LAB] TARGET -- CMD...   run CMD in n1..nN, client, fabric, router, a pod, or a full namespace name
   serve [--http PORT] [--udp PORT] [--tcp PORT] [--name HOSTNAME]
                       the lab's test server (defaults ${DEFAULT_SERVE_PORTS.http}/${DEFAULT_SERVE_PORTS.udp}/${DEFAULT_SERVE_PORTS.tcp})
+  kubelet --node ID [--name LAB] [--lab-dir ROOT] [--schedule]
+                      the lab kubelet of one node (lab up starts one per node)
 state: $PODNET_LAB_DIR/<lab>/ (default /run/podnet-lab/<lab>/)`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -83,7 +89,7 @@ function pauseHook(signal: AbortSignal): ((step: LabStep) => Promise<void>) | un
 
 async function up(argv: string[]): Promise<number> {
   const v = parse(argv, { name: { type: 'string' }, nodes: { type: 'string' }, routing: { type: 'string' },
-    store: { type: 'string' } });
+    store: { type: 'string' }, 'no-podnet': { type: 'boolean' }, 'log-level': { type: 'string' } });
   const name = labName(v);
   const routing = ((v.routing as string | undefined) ?? 'none') as LabRouting;
   const store = ((v.store as string | undefined) ?? 'file') as LabStoreKind;
@@ -91,9 +97,12 @@ async function up(argv: string[]): Promise<number> {
   return withSignals(async (signal) => {
     const started = Date.now();
     const lab = await createLab({ name, nodes, routing, store, signal, onStep: pauseHook(signal) });
-    const builtMs = Date.now() - started;
     try {
-      process.stdout.write(`${formatLabSummary(lab, builtMs)}\n`);
+      // The control plane is part of `up`: if it cannot start, nothing is left behind (as for the underlay).
+      let cp: ControlPlaneReport | undefined;
+      if (!v['no-podnet']) cp = await startControlPlane(lab, { logLevel: v['log-level'] as string | undefined });
+      if (signal.aborted) throw new Error('interrupted');
+      process.stdout.write(`${formatLabSummary(lab, Date.now() - started, cp)}\n`);
       const check = await lab.checkReachability();
       if (signal.aborted) throw new Error('interrupted');
       process.stdout.write(`\nreachability:\n${formatReachability(check)}\n`);
@@ -102,12 +111,17 @@ async function up(argv: string[]): Promise<number> {
           `(podnetctl lab status --name ${name}; podnetctl lab down --name ${name})\n`);
         return 1;
       }
-      process.stdout.write(`\nnext: podnetctl lab exec${name === DEFAULT_LAB_NAME ? '' : ` --name ${name}`} n1 -- ip address` +
-        `   |   podnetctl lab down${name === DEFAULT_LAB_NAME ? '' : ` --name ${name}`}\n`);
+      const nameFlag = name === DEFAULT_LAB_NAME ? '' : ` --name ${name}`;
+      // podnetctl finds the default lab's file store by itself; any other store is named explicitly.
+      const storeFlag = cp && (name !== DEFAULT_LAB_NAME || cp.hostStore !== cp.store || process.env.PODNET_LAB_DIR)
+        ? ` --store ${cp.hostStore}` : '';
+      const apply = cp ? `podnetctl apply${storeFlag} -f deploy/lab-demo.yaml   |   ` : '';
+      process.stdout.write(`\nnext: ${apply}podnetctl lab exec${nameFlag} n1 -- ip address` +
+        `   |   podnetctl lab down${nameFlag}\n`);
       return 0;
     } catch (err) {
-      if (!signal.aborted) throw err;
       await lab.destroy();
+      if (!signal.aborted) throw err;
       throw new Error(`lab ${name}: interrupted; everything made so far was removed`);
     }
   });
@@ -184,7 +198,7 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
-const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, exec, serve };
+const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, exec, serve, kubelet: kubeletCommand };
 
 export async function labCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

@@ -55,10 +55,13 @@ export function guardNamespace(lab: string, ns: string): string {
 
 /**
  * Candidate namespace names for what a user typed after `lab exec`: a full name (`podnet-n1`), a short one
- * (`n1`, `client`, `fabric`) or a pod's name (`web-1` → `podnet-pod-web-1`). The caller picks the first that exists.
+ * (`n1`, `client`, `fabric`) or a pod (`web-1` → `podnet-pod-default-web-1`, `ns/web-1` → `podnet-pod-ns-web-1`,
+ * the lab kubelet's names; `podnet-pod-web-1` is still tried). The caller picks the first that exists.
  */
 export function namespaceCandidates(lab: string, target: string): string[] {
   const prefix = labPrefix(lab);
   if (target.startsWith(prefix)) return [target];
-  return [`${prefix}${target}`, `${prefix}pod-${target}`];
+  const slash = target.indexOf('/');
+  if (slash > 0) return [`${prefix}pod-${target.slice(0, slash)}-${target.slice(slash + 1)}`];
+  return [`${prefix}${target}`, `${prefix}pod-default-${target}`, `${prefix}pod-${target}`];
 }

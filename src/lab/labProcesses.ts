@@ -1,7 +1,7 @@
 /**
- * @module lab/labProcesses — processes the lab runs inside its namespaces (later: podnetd per node, the lab kubelet,
- * etcd; now: `lab serve`), started detached so they outlive `podnetctl lab up`, and stopped only when the PID
- * still belongs to the process we started (same start time), never by name.
+ * @module lab/labProcesses — processes the lab runs inside its namespaces (etcd, podnetd per node, the lab kubelets,
+ * pods' containers, `lab serve`), started detached so they outlive `podnetctl lab up`, and stopped only when the
+ * PID still belongs to the process we started (same start time), never by name.
  */
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
@@ -35,15 +35,24 @@ export interface StartOptions {
   log: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * Enter only the network namespace (`nsenter --net`), keeping the machine's mount namespace. For processes that
+   * create namespaces themselves (the lab kubelet): `ip netns exec` gives its command a private mount namespace
+   * whose mounts never reach the machine's, so a namespace made from there (`ip netns add`) would be visible to
+   * that process alone.
+   */
+  netOnly?: boolean;
 }
 
 /** Start `argv` inside `ns` (already guarded by the caller), detached, output appended to `log`. */
 export async function startInNamespace(o: StartOptions): Promise<LabProcessRecord> {
-  const ip = requireTool('ip', 'iproute2');
+  const enter = o.netOnly
+    ? [requireTool('nsenter', 'util-linux'), `--net=/run/netns/${o.ns}`, '--']
+    : [requireTool('ip', 'iproute2'), 'netns', 'exec', o.ns];
   const fd = openSync(o.log, 'a');
   try {
-    // `ip netns exec` execs the command in place, so the PID we get is the command's own.
-    const child = spawn(ip, ['netns', 'exec', o.ns, ...o.argv], {
+    // `ip netns exec` and `nsenter` exec the command in place, so the PID we get is the command's own.
+    const child = spawn(enter[0]!, [...enter.slice(1), ...o.argv], {
       detached: true, stdio: ['ignore', fd, fd], env: o.env ?? process.env, cwd: o.cwd,
     });
     await new Promise<void>((res, rej) => {
@@ -97,9 +106,18 @@ const HERE = dirname(fileURLToPath(import.meta.url));
  * launcher next to the bundle this module was built into (bin/podnetctl).
  */
 export function podnetctlCommand(): { argv: string[]; cwd: string } {
+  return commandFor('podnetctl');
+}
+
+/** How to run podnetd, the same way as podnetctl (sources through tsx, or the launcher beside the bundle). */
+export function podnetdCommand(): { argv: string[]; cwd: string } {
+  return commandFor('podnetd');
+}
+
+function commandFor(exe: 'podnetctl' | 'podnetd'): { argv: string[]; cwd: string } {
   if (import.meta.url.endsWith('.ts')) {
     const repo = resolve(HERE, '..', '..');
-    return { argv: [process.execPath, '--import=tsx', join(repo, 'cmd', 'podnetctl', 'main.ts')], cwd: repo };
+    return { argv: [process.execPath, '--import=tsx', join(repo, 'cmd', exe, 'main.ts')], cwd: repo };
   }
-  return { argv: [join(HERE, 'podnetctl')], cwd: HERE };
+  return { argv: [join(HERE, exe)], cwd: HERE };
 }

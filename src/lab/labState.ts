@@ -36,6 +36,10 @@ export interface LabState {
   /** The address plan, spelled out for readers other than podnet (scripts, people); derived from `options`. */
   hosts: Array<{ id: string; role: string; ns: string; addresses: string[] }>;
   processes: LabProcessRecord[];
+  /** The store every process of the lab uses (`file:<dir>/store` or the lab's etcd), once the control plane runs. */
+  store?: string;
+  /** The same store from the host's side (differs for the lab's etcd: a unix socket). */
+  hostStore?: string;
 }
 
 export function labRoot(explicit?: string): string {

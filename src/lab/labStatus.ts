@@ -10,6 +10,8 @@ import { isLabNamespace } from './labNames.ts';
 import { isRunning } from './labProcesses.ts';
 import { labPaths, readLabState } from './labState.ts';
 import type { LabWiring } from './labWiring.ts';
+import { readPodRecords } from './kubeletSandbox.ts';
+import { nodeFiles } from './labNodeFiles.ts';
 
 export interface NamespaceStatus {
   id: string;
@@ -28,6 +30,16 @@ export interface ProcessStatus {
   alive: boolean;
 }
 
+/** A pod the lab kubelets run (from their records): where, its addresses, whether its namespace and processes are there. */
+export interface PodStatusLine {
+  pod: string;
+  node: string;
+  ns: string;
+  ips: string[];
+  present: boolean;
+  alive: boolean;
+}
+
 export interface LabStatus {
   name: string;
   dir: string;
@@ -38,6 +50,8 @@ export interface LabStatus {
   /** Namespaces with the lab's prefix that the plan does not name (pods, leftovers). */
   otherNamespaces: string[];
   processes: ProcessStatus[];
+  /** Pods run by the lab kubelets; not part of `healthy` (a pod whose command ends is the pod's business). */
+  pods: PodStatusLine[];
   healthy: boolean;
 }
 
@@ -45,7 +59,7 @@ export async function collectStatus(name: string, opts: { stateRoot?: string; wi
   const paths = labPaths(name, opts.stateRoot);
   const wiring = opts.wiring ?? new IprouteWiring(name);
   const status: LabStatus = { name, dir: paths.dir, phase: 'no state', namespaces: [], otherNamespaces: [],
-    processes: [], healthy: false };
+    processes: [], pods: [], healthy: false };
   let state = null;
   try {
     state = readLabState(paths);
@@ -68,8 +82,11 @@ export async function collectStatus(name: string, opts: { stateRoot?: string; wi
         missingAddresses: addresses.filter((a) => !actual.includes(a)) });
     }
     status.processes = state.processes.map((p) => ({ name: p.name, ns: p.ns, pid: p.pid, alive: isRunning(p) }));
+    status.pods = plan.hosts.filter((h) => h.role === 'node').flatMap((h) => readPodRecords(nodeFiles(paths, h.id).kubeletDir)
+      .map((r) => ({ pod: r.key, node: h.id, ns: r.netns, ips: r.podIPs, present: present.includes(r.netns),
+        alive: r.processes.length > 0 && r.processes.every(isRunning) })));
   }
-  const planned = new Set(status.namespaces.map((n) => n.ns));
+  const planned = new Set([...status.namespaces.map((n) => n.ns), ...status.pods.map((p) => p.ns)]);
   status.otherNamespaces = present.filter((ns) => !planned.has(ns));
   status.healthy = status.phase === 'up' && status.namespaces.every((n) => n.present && n.missingAddresses.length === 0) &&
     status.processes.every((p) => p.alive);
@@ -96,6 +113,13 @@ export function formatStatus(s: LabStatus): string {
     }
   } else if (s.phase !== 'no state') {
     lines.push('  processes: none');
+  }
+  if (s.pods.length > 0) {
+    lines.push(`  ${'POD'.padEnd(24)}${'NODE'.padEnd(6)}${'IP'.padEnd(16)}STATE`);
+    for (const p of s.pods) {
+      const state = !p.present ? 'namespace missing' : p.alive ? 'running' : 'not running';
+      lines.push(`  ${p.pod.padEnd(24)}${p.node.padEnd(6)}${(p.ips.join(' ') || '-').padEnd(16)}${state}`);
+    }
   }
   return lines.join('\n');
 }

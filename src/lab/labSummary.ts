@@ -1,23 +1,28 @@
 /**
- * @module lab/labSummary — what `lab up` prints about the lab it built, including what is not running yet: the
- * routing and store flags are accepted now and only shape the topology until podnetd and the lab's etcd exist,
- * and the output says so instead of pretending.
+ * @module lab/labSummary — what `lab up` prints about the lab it built: the underlay, and what runs on it (store,
+ * podnetd per node and which of its parts, lab kubelets) — or, with `--no-podnet`, that nothing does.
  */
-import type { LabRouting, LabStoreKind } from './addressPlan.ts';
+import type { LabRouting } from './addressPlan.ts';
 import type { Lab } from './lab.ts';
+import type { ControlPlaneReport } from './labControlPlane.ts';
 
-export function routingNote(routing: LabRouting): string {
-  if (routing === 'none') return 'routing: none — underlay only (no podnetd)';
-  const topo = routing === 'cross-subnet' ? ' (topology: two underlay subnets joined by the router namespace)' : '';
-  return `routing: ${routing} — podnetd not started: not built yet${topo}`;
+export function routingNote(routing: LabRouting, cp: ControlPlaneReport | undefined): string {
+  if (!cp) return `routing: ${routing} — podnetd not started (--no-podnet): underlay only`;
+  if (routing === 'none') return 'routing: none — podnetd runs without its routing part (pods reach pods on their own node only)';
+  if (!cp.routing) return `routing: ${routing} — the lab does not run this backend; podnetd runs without its routing part`;
+  const topo = routing === 'cross-subnet' ? ' (two underlay subnets joined by the router namespace)' : '';
+  return `routing: ${routing} — podnetd's routing part on every node${topo}`;
 }
 
-export function storeNote(store: LabStoreKind, storeDir: string): string {
-  if (store === 'file') return `store: file:${storeDir}`;
-  return `store: etcd — the lab's etcd is not started: not built yet (the file store is at ${storeDir})`;
+export function controlPlaneLines(lab: Lab, cp: ControlPlaneReport | undefined): string[] {
+  if (!cp) return [`store: file:${lab.storeDir} (nothing running uses it: --no-podnet)`];
+  const lines = [`store: ${cp.store}${cp.hostStore !== cp.store ? ` (the lab's etcd; from this machine: podnetctl ... --store ${cp.hostStore})` : ''}`];
+  lines.push(`podnetd agent on ${cp.agents.join(', ')} (node registration, pod CIDR, endpoints controller${cp.routing ? ', routing' : ''}); logs ${lab.paths.logDir}`);
+  if (cp.kubelets.length) lines.push(`lab kubelet on ${cp.kubelets.join(', ')} (pods as namespaces through the podnet CNI plugin; n1 also places pods)`);
+  return lines;
 }
 
-export function formatLabSummary(lab: Lab, builtMs: number): string {
+export function formatLabSummary(lab: Lab, builtMs: number, cp?: ControlPlaneReport): string {
   const p = lab.plan;
   const o = p.options;
   const lines = [`lab ${o.name} up in ${builtMs < 1000 ? `${builtMs} ms` : `${(builtMs / 1000).toFixed(1)} s`}: ${o.nodes} node${o.nodes === 1 ? '' : 's'}`];
@@ -32,7 +37,7 @@ export function formatLabSummary(lab: Lab, builtMs: number): string {
   const c = p.cluster;
   lines.push(`cluster CIDR ${c.clusterCidr} (/${c.nodeCidrPrefixLen} per node), service CIDR ${c.serviceCidr}, ` +
     `DNS ${c.dnsIp}, L2 pool ${c.l2Pool.first}-${c.l2Pool.last}`);
-  lines.push(routingNote(o.routing));
-  lines.push(storeNote(o.store, lab.storeDir));
+  lines.push(routingNote(o.routing, cp));
+  lines.push(...controlPlaneLines(lab, cp));
   return lines.join('\n');
 }

@@ -6,7 +6,10 @@
  * the recorded ones still alive plus every process living inside one of those namespaces. Deleting a namespace
  * deletes its veths, so the other ends in the fabric go with them. Running it twice is harmless.
  */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeError } from '../common/errors.ts';
+import { ETC_NETNS } from './kubeletSandbox.ts';
 import { IprouteWiring } from './iprouteWiring.ts';
 import { isLabNamespace } from './labNames.ts';
 import { recordOfPid, stopProcesses } from './labProcesses.ts';
@@ -46,6 +49,18 @@ export async function destroyLab(name: string, opts: TeardownOptions = {}): Prom
   report.processes = await stopProcesses([...byPid.values()]);
   await wiring.deleteNamespaces(present);
   report.namespaces = present;
+  removeEtcNetns(name);
   removeLabDir(paths);
   return report;
+}
+
+/** The pods' `/etc/netns/<lab>-pod-*` directories (resolv.conf), should a kubelet have died before removing them. */
+function removeEtcNetns(name: string, dir = ETC_NETNS): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) if (isLabNamespace(name, e)) rmSync(join(dir, e), { recursive: true, force: true });
 }

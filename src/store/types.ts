@@ -118,6 +118,9 @@ export interface Pod extends KubeObject<'Pod'> {
     podIPs?: Array<{ ip: string }>;
     hostIP?: string;
     conditions?: PodCondition[];
+    /** Why the pod is in its phase (e.g. the lab kubelet's `SandboxCreateFailed`), and the details. */
+    reason?: string;
+    message?: string;
   };
 }
 

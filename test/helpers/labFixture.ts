@@ -11,6 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, podnetctlCommand, type CreateLabOptions, type Lab } from '../../src/lab/lab.ts';
+import { startControlPlane, type ControlPlaneOptions, type ControlPlaneReport } from '../../src/lab/labControlPlane.ts';
+import { openStore } from '../../src/store/openStore.ts';
+import type { Store } from '../../src/store/store.ts';
 import { uniquePrefix } from './netnsFixture.ts';
 
 /** A state root for one test, removed at teardown. */
@@ -31,6 +34,22 @@ export async function startLab(t: ExecutionContext, opts: CreateLabOptions = {})
     await lab.destroy();
   });
   return lab;
+}
+
+/**
+ * A lab with its control plane running (store, podnetd and a lab kubelet per node) and a store handle from this
+ * process (the lab's file store, or its etcd through the unix socket). Create Pods in `store`; the kubelets run
+ * them. Everything is removed at teardown.
+ *
+ *   const { lab, store } = await startCluster(t, { nodes: 2, routing: 'vxlan' });
+ */
+export async function startCluster(t: ExecutionContext, opts: CreateLabOptions = {}, cpOpts: ControlPlaneOptions = {}):
+  Promise<{ lab: Lab; store: Store; controlPlane: ControlPlaneReport }> {
+  const lab = await startLab(t, opts);
+  const controlPlane = await startControlPlane(lab, cpOpts);
+  const store = await openStore(controlPlane.hostStore);
+  t.teardown(() => store.close());
+  return { lab, store, controlPlane };
 }
 
 /** Run `podnetctl ARGS` (the built binary or the sources) synchronously; for CLI-level tests. */

@@ -13,7 +13,8 @@ test('lab up/exec/status/down through the CLI', async (t) => {
 
   const up = podnetctl(['lab', 'up', '--name', name, '--nodes', '2', '--routing', 'vxlan'], env);
   t.is(up.code, 0, up.stderr);
-  t.regex(up.stdout, /routing: vxlan — podnetd not started: not built yet/);
+  t.regex(up.stdout, /routing: vxlan — podnetd's routing part on every node/);
+  t.regex(up.stdout, /lab kubelet on n1, n2/);
   t.regex(up.stdout, /6\/6 pairs reachable/);
 
   // exec: the command's exit code and output come through; flags after TARGET belong to the command.
@@ -28,7 +29,10 @@ test('lab up/exec/status/down through the CLI', async (t) => {
 
   const healthy = podnetctl(['lab', 'status', '--name', name, '--json'], env);
   t.is(healthy.code, 0);
-  t.true((JSON.parse(healthy.stdout) as LabStatus).healthy);
+  const running = JSON.parse(healthy.stdout) as LabStatus;
+  t.true(running.healthy);
+  t.deepEqual(running.processes.filter((p) => p.alive).map((p) => p.name).sort(),
+    ['kubelet-n1', 'kubelet-n2', 'podnetd-n1', 'podnetd-n2']);
 
   deleteNetns(`${name}-n2`);
   const degraded = podnetctl(['lab', 'status', '--name', name, '--json'], env);
@@ -42,6 +46,18 @@ test('lab up/exec/status/down through the CLI', async (t) => {
   const down = podnetctl(['lab', 'down', '--name', name], env);
   t.is(down.code, 0);
   t.deepEqual(listNetns().filter((n) => n.startsWith(`${name}-`)), []);
+});
+
+test('lab up --no-podnet builds the underlay only', async (t) => {
+  const name = uniqueLabName();
+  const env = { PODNET_LAB_DIR: labStateRoot(t) };
+  t.teardown(() => destroyLab(name, { stateRoot: env.PODNET_LAB_DIR }).then(() => undefined));
+  const up = podnetctl(['lab', 'up', '--name', name, '--nodes', '1', '--no-podnet'], env);
+  t.is(up.code, 0, up.stderr);
+  t.regex(up.stdout, /podnetd not started \(--no-podnet\)/);
+  const s = JSON.parse(podnetctl(['lab', 'status', '--name', name, '--json'], env).stdout) as LabStatus;
+  t.deepEqual(s.processes, []);
+  t.is(podnetctl(['lab', 'down', '--name', name], env).code, 0);
 });
 
 test('the guard refuses namespaces outside the lab, and down leaves look-alikes alone', async (t) => {

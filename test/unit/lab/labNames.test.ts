@@ -26,9 +26,10 @@ test('lab names: lowercase letters and digits, so one lab\'s prefix never starts
 });
 
 test('exec targets: short names, pod names and full names', (t) => {
-  t.deepEqual(namespaceCandidates('podnet', 'n1'), ['podnet-n1', 'podnet-pod-n1']);
+  t.deepEqual(namespaceCandidates('podnet', 'n1'), ['podnet-n1', 'podnet-pod-default-n1', 'podnet-pod-n1']);
   t.deepEqual(namespaceCandidates('podnet', 'podnet-client'), ['podnet-client']);
-  t.deepEqual(namespaceCandidates('podnet', 'web-1'), ['podnet-web-1', 'podnet-pod-web-1']);
+  t.deepEqual(namespaceCandidates('podnet', 'web-1'), ['podnet-web-1', 'podnet-pod-default-web-1', 'podnet-pod-web-1']);
+  t.deepEqual(namespaceCandidates('podnet', 'kube-system/dns-1'), ['podnet-pod-kube-system-dns-1']);
 });
 
 test('the iproute2 wiring refuses foreign namespaces before running anything', async (t) => {

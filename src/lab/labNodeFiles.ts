@@ -1,0 +1,79 @@
+/**
+ * @module lab/labNodeFiles — where each lab node keeps what a real node keeps in /etc and /run, and the podnetd
+ * agent config that points there. Pure.
+ *
+ * The lab runs several nodes on one filesystem, so every per-node path lives under `<labdir>/nodes/<id>/`:
+ *   podnetd.json           the agent config (`podnetd agent --config`)
+ *   node.json              podnetd's node state (pod CIDR, MTU) — what the CNI plugin reads (/run/podnet/node.json)
+ *   net.d/10-podnet.conflist   the CNI config (/etc/cni/net.d)
+ *   networks/              IPAM leases (/var/lib/cni/networks)
+ *   kubelet/               the lab kubelet's record of the pods it runs on this node
+ * The CNI binaries are the same for every node: one install in `<labdir>/cni/bin` (/opt/cni/bin).
+ */
+import { join } from 'node:path';
+import { primaryAddress, type LabHost, type LabPlan } from './addressPlan.ts';
+import type { LabPaths } from './labState.ts';
+
+export const CONFLIST_FILE = '10-podnet.conflist';
+/** Debian's containernetworking-plugins (portmap, bandwidth, tuning...), searched after our own bin dir. */
+export const REFERENCE_PLUGIN_DIR = '/usr/lib/cni';
+
+export interface LabNodeFiles {
+  dir: string;
+  agentConfig: string;
+  nodeState: string;
+  confDir: string;
+  conflist: string;
+  ipamDataDir: string;
+  kubeletDir: string;
+}
+
+export function nodeFiles(paths: LabPaths, nodeId: string): LabNodeFiles {
+  const dir = join(paths.dir, 'nodes', nodeId);
+  const confDir = join(dir, 'net.d');
+  return {
+    dir, agentConfig: join(dir, 'podnetd.json'), nodeState: join(dir, 'node.json'), confDir,
+    conflist: join(confDir, CONFLIST_FILE), ipamDataDir: join(dir, 'networks'), kubeletDir: join(dir, 'kubelet'),
+  };
+}
+
+export function cniBinDir(paths: LabPaths): string {
+  return join(paths.dir, 'cni', 'bin');
+}
+
+/** CNI_PATH for the lab's nodes: our plugins first, then the reference plugins. */
+export function cniPath(paths: LabPaths): string {
+  return [cniBinDir(paths), REFERENCE_PLUGIN_DIR].join(':');
+}
+
+/** The agent's backend: the lab's routing, or vxlan (the agent's default) when the lab runs no routing. */
+export function agentBackend(plan: LabPlan): string {
+  const r = plan.options.routing;
+  return r === 'none' ? 'vxlan' : r;
+}
+
+/** Routing the agent can run in this lab (`bgp` needs peers the lab does not set up: not enabled). */
+export function agentRoutes(plan: LabPlan): boolean {
+  return ['vxlan', 'host-gw', 'cross-subnet'].includes(plan.options.routing);
+}
+
+/**
+ * The `podnetd agent` config of one node: node name = the host's id (`n1`), its underlay address, the lab's
+ * ranges, per-node files, and a `routing` section when the lab asks for routing. Health on the node's own
+ * loopback (each node namespace has its own), on the port podnetd's other parts do not use.
+ */
+export function agentConfigFor(plan: LabPlan, host: LabHost, store: string, files: LabNodeFiles): Record<string, unknown> {
+  const c = plan.cluster;
+  return {
+    store,
+    nodeName: host.id,
+    nodeIP: primaryAddress(host),
+    clusterCIDR: c.clusterCidr,
+    serviceCIDR: c.serviceCidr,
+    podSubnetLength: c.nodeCidrPrefixLen,
+    nodeStateFile: files.nodeState,
+    backend: agentBackend(plan),
+    clusterDNS: c.dnsIp,
+    ...(agentRoutes(plan) ? { routing: { masquerade: true } } : {}),
+  };
+}
