@@ -1,5 +1,5 @@
-#!/usr/bin/env node
-// Build podnet: the native addon (node-gyp against the installed Node headers), then one bundled file per
+#!/usr/bin/env -S node --import=tsx
+// Build podnet (run with tsx: the CNI bundler is TypeScript): the native addon (node-gyp against the installed Node headers), then one bundled file per
 // executable in bin/. Bundles keep start-up cheap (the container runtime pays our start for every pod) and make
 // the CNI binaries self-contained when copied into /opt/cni/bin.
 import { build } from 'esbuild';
@@ -52,6 +52,11 @@ async function buildBundles() {
   }
   const addon = join(root, 'build', 'Release', 'podnet_native.node');
   if (existsSync(addon)) copyFileSync(addon, join(root, 'bin', 'podnet_native.node'));
+  // What `podnetctl install-cni` copies into the CNI bin dir: CommonJS bundles of the two CNI executables (a V8
+  // start-up snapshot needs a script, not an ES module) and the hand-off shim's C source.
+  const { bundleCniExecutables } = await import('../src/cni/install/cniBundler.ts');
+  await bundleCniExecutables(join(root, 'bin'));
+  copyFileSync(join(root, 'src', 'cni', 'handoff', 'podnet-shim.c'), join(root, 'bin', 'podnet-shim.c'));
 }
 
 if (!args.has('--bundles-only')) buildNative();

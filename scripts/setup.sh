@@ -37,4 +37,4 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
 fi
 
 # Native addon + one bundled executable per binary in bin/.
-node scripts/build.mjs
+node --import=tsx scripts/build.mjs
