@@ -4,6 +4,8 @@
  * Prefixes travel through the speaker as canonical strings ("10.1.0.0/24", "2001:db8::/32"): they are map keys in
  * every RIB, so one canonical spelling (host bits cleared, RFC 5952 for IPv6) is what makes lookups correct.
  */
+import { ipBytesToText, ipToBytes, tryParseIp } from '../common/ipAddress.ts';
+import { formatPrefix, tryParsePrefix } from '../common/ipPrefix.ts';
 
 export const AFI_IPV4 = 1;
 export const AFI_IPV6 = 2;
@@ -15,72 +17,33 @@ export function afiOf(prefixOrAddr: string): Afi {
   return prefixOrAddr.includes(':') ? AFI_IPV6 : AFI_IPV4;
 }
 
+// Address and prefix text rules (RFC 5952, host bits, lengths) are common/ipAddress and common/ipPrefix; what
+// stays here is BGP's view: bytes at an offset in a message, and prefixes keyed by canonical text.
+
+/** The IPv4 address at `b[off..off+4]` (router id, NEXT_HOP, ORIGINATOR_ID, ...) as text. */
 export function formatV4(b: Uint8Array, off = 0): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  return ipBytesToText(b.subarray(off, off + 4));
 }
 
-/** RFC 5952: lower case, longest run (≥ 2) of zero groups compressed, first run wins a tie. */
+/** The IPv6 address at `b[off..off+16]` as RFC 5952 text. */
 export function formatV6(b: Uint8Array, off = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return ipBytesToText(b.subarray(off, off + 16));
 }
 
+/** 4 bytes of an IPv4 literal (a router id), or null when `s` is not one. */
 export function parseV4(s: string): Uint8Array | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
-  }
-  return out;
+  const ip = tryParseIp(s);
+  return ip?.family === 4 ? ipToBytes(ip) : null;
 }
 
-function parseGroups(s: string): number[] | null {
-  if (s === '') return [];
-  const out: number[] = [];
-  for (const p of s.split(':')) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
-    out.push(parseInt(p, 16));
-  }
-  return out;
-}
-
-export function parseV6(s: string): Uint8Array | null {
-  const halves = s.split('::');
-  if (halves.length > 2) return null;
-  const head = parseGroups(halves[0]!);
-  const tail = halves.length === 2 ? parseGroups(halves[1]!) : [];
-  if (!head || !tail) return null;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => { out[2 * i] = g >> 8; out[2 * i + 1] = g & 0xff; });
-  return out;
-}
-
+/** 4 or 16 bytes of an address literal, or null when `s` is not one. */
 export function parseAddress(s: string): Uint8Array | null {
-  return s.includes(':') ? parseV6(s) : parseV4(s);
+  const ip = tryParseIp(s);
+  return ip ? ipToBytes(ip) : null;
 }
 
 export function formatAddress(b: Uint8Array): string {
-  return b.length === 4 ? formatV4(b) : formatV6(b);
+  return ipBytesToText(b);
 }
 
 export interface ParsedPrefix {
@@ -89,31 +52,17 @@ export interface ParsedPrefix {
   len: number;
 }
 
-/** Parse "addr/len"; host bits are cleared. Null when malformed. */
+/** Parse "addr/len"; host bits are cleared (RIB keys are networks). Null when malformed. */
 export function parsePrefix(s: string): ParsedPrefix | null {
-  const slash = s.indexOf('/');
-  if (slash < 0) return null;
-  const lenText = s.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(lenText)) return null;
-  const len = Number(lenText);
-  const afi = afiOf(s);
-  const bytes = afi === AFI_IPV4 ? parseV4(s.slice(0, slash)) : parseV6(s.slice(0, slash));
-  if (!bytes || len > bytes.length * 8) return null;
-  clearHostBits(bytes, len);
-  return { afi, bytes, len };
-}
-
-function clearHostBits(bytes: Uint8Array, len: number): void {
-  for (let i = 0; i < bytes.length; i++) {
-    const keep = Math.max(0, Math.min(8, len - 8 * i));
-    bytes[i]! &= (0xff << (8 - keep)) & 0xff;
-  }
+  const p = tryParsePrefix(s, { hostBits: 'clear' });
+  if (!p) return null;
+  return { afi: p.addr.family === 4 ? AFI_IPV4 : AFI_IPV6, bytes: ipToBytes(p.addr), len: p.prefixLen };
 }
 
 /** Canonical spelling of a prefix string, or null when it is not one. */
 export function canonicalPrefix(s: string): string | null {
-  const p = parsePrefix(s);
-  return p ? `${formatAddress(p.bytes)}/${p.len}` : null;
+  const p = tryParsePrefix(s, { hostBits: 'clear' });
+  return p ? formatPrefix(p) : null;
 }
 
 /** Wire size of one NLRI entry: a length octet and ceil(len/8) octets. */
@@ -148,7 +97,7 @@ export function readNlri(b: Uint8Array, start: number, end: number, afi: Afi): N
     addr.fill(0);
     addr.set(b.subarray(off + 1, off + 1 + n));
     if (len & 7) addr[n - 1]! &= (0xff << (8 - (len & 7))) & 0xff;
-    prefixes.push(`${afi === AFI_IPV4 ? formatV4(addr) : formatV6(addr)}/${len}`);
+    prefixes.push(`${ipBytesToText(addr)}/${len}`);
     off += 1 + n;
   }
   return { ok: true, prefixes };

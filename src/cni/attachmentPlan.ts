@@ -10,7 +10,8 @@
 import { ROUTED_HOST_MAC, derivedMac, hostVethAlias, hostVethName } from './attachmentNames.ts';
 import type { CniInterface, CniIpConfig, CniResult, CniRoute } from './cniTypes.ts';
 import type { PodnetConf } from './netConf.ts';
-import { formatPrefix, networkOf, parsePrefix, type Family } from '../ipam/ipAddress.ts';
+import type { IpFamily as Family } from '../common/ipAddress.ts';
+import { canonicalPrefix, tryParsePrefix } from '../common/ipPrefix.ts';
 import { ROUTE_PROTO } from '../common/routeProtocols.ts';
 
 export const LINK_LOCAL_GW4 = '169.254.1.1';
@@ -72,7 +73,7 @@ function podRoutesFor(input: PlanInput, gateways: Map<Family, string>, routed: b
   for (const r of input.ipam.routes ?? []) {
     const f = familyOf(r.dst);
     const gw = routed ? gateways.get(f) : (r.gw ?? gateways.get(f));
-    if (!gw || routes.some((x) => x.dst === r.dst || (parsePrefix(r.dst)?.prefixLen === 0 && x.dst === defaultDst(f)))) continue;
+    if (!gw || routes.some((x) => x.dst === r.dst || (tryParsePrefix(r.dst, { hostBits: 'keep' })?.prefixLen === 0 && x.dst === defaultDst(f)))) continue;
     routes.push({ dst: r.dst, via: gw });
   }
   return routes;
@@ -126,7 +127,7 @@ export function planAttachment(input: PlanInput): AttachmentPlan {
     };
   }
   if (conf.ipMasq) {
-    const subnets = ipamIps.map((i) => formatPrefix({ addr: networkOf(parsePrefix(i.address)!), prefixLen: parsePrefix(i.address)!.prefixLen }));
+    const subnets = ipamIps.map((i) => canonicalPrefix(i.address));
     plan.masq = { podIps: bare, exceptCidrs: input.clusterCIDRs.length ? input.clusterCIDRs : subnets, comment: `${containerId}/${ifname}` };
   }
   return plan;

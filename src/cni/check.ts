@@ -11,7 +11,7 @@ import type { CniResult } from './cniTypes.ts';
 import type { LinkSnapshot } from './dataplane.ts';
 import { compileNetConf, type PodnetConf } from './netConf.ts';
 import type { PodnetDeps } from './podnetDeps.ts';
-import { canonicalIp } from '../ipam/ipAddress.ts';
+import { canonicalIp } from '../common/ipAddress.ts';
 
 const canonCidr = (c: string) => {
   const [ip, len] = c.split('/');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CniCode, CniError } from './cniError.ts';
 import type { CniCommand, CniRequest } from './cniRequest.ts';
 import { parseResult, type CniResult } from './cniTypes.ts';
-import { formatIp as fmtIp } from '../ipam/ipAddress.ts';
+import { formatIp as fmtIp } from '../common/ipAddress.ts';
 import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus, type IpamDeps } from '../ipam/ipamPlugin.ts';
 
 export interface IpamClient {

@@ -16,7 +16,7 @@
 import { CniCode, CniError } from './cniError.ts';
 import { parseResult, type CniResult } from './cniTypes.ts';
 import { DEFAULT_NODE_STATE_FILE } from '../ipam/nodeState.ts';
-import { parsePrefix } from '../ipam/ipAddress.ts';
+import { tryParsePrefix } from '../common/ipPrefix.ts';
 
 export type WiringMode = 'routed' | 'bridge';
 
@@ -79,7 +79,7 @@ export function compileNetConf(config: Obj): PodnetConf {
   if (!ipam || typeof ipam.type !== 'string' || ipam.type === '') problems.push('ipam.type: is required (e.g. "podnet-ipam")');
   else if (ipam.type.includes('/')) problems.push(`ipam.type: "${ipam.type}" must be a plugin name, not a path`);
   const clusterCIDRs = field(config, 'clusterCIDRs', isStrings, 'a list of CIDRs', problems) ?? [];
-  for (const c of clusterCIDRs) if (!parsePrefix(c)) problems.push(`clusterCIDRs: "${c}" is not a CIDR`);
+  for (const c of clusterCIDRs) if (!tryParsePrefix(c, { hostBits: 'keep' })) problems.push(`clusterCIDRs: "${c}" is not a CIDR`);
   const bridge = field(config, 'bridge', isString, 'an interface name', problems) ?? 'podnet0';
   if (!IFNAME.test(bridge)) problems.push(`bridge: "${bridge}" is not a valid interface name`);
   const sysctls = field(config, 'sysctls', isStringMap, 'a map of sysctl name to string value', problems) ?? {};

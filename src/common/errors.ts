@@ -57,3 +57,21 @@ export function errnoCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Text that is not a usable IP address or prefix, or address arithmetic that leaves the address space. `input` is
+ * the text as given; `reason` says which rule it broke ("host bits are set (the network is 10.0.0.0/24)",
+ * "prefix length 33 is out of range 0..32 for IPv4", ...), so a caller can wrap it with its own where.
+ */
+export class AddressError extends PodnetError {
+  readonly input: string;
+  readonly kind: 'address' | 'prefix' | 'range';
+  readonly reason: string;
+  constructor(input: string, kind: 'address' | 'prefix' | 'range', reason: string) {
+    const what = kind === 'address' ? 'is not an IP address' : kind === 'prefix' ? 'is not an IP prefix' : 'is out of range';
+    super('PODNET_ADDRESS_INVALID', `"${input}" ${what}: ${reason}`);
+    this.input = input;
+    this.kind = kind;
+    this.reason = reason;
+  }
+}

@@ -11,6 +11,7 @@
  * low addresses stay free.
  */
 import type { Service } from '../store/types.ts';
+import { tryParseIp } from '../common/ipAddress.ts';
 import { formatIpv4, parseIpv4Cidr } from '../node/podCidrPool.ts';
 
 export interface AllocatorConfig {
@@ -35,10 +36,10 @@ export interface AllocationPlan {
 
 const keyOf = (s: Service) => `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
 
+/** IPv4 address as a number (the allocator's bitmap index space), undefined for anything else. */
 function ipToInt(ip: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return undefined;
-  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const a = tryParseIp(ip);
+  return a?.family === 4 ? Number(a.value) : undefined;
 }
 
 function needsClusterIP(s: Service): boolean {

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../common/logger.ts';
 import { startOpsServer, type OpsServer } from '../common/opsServer.ts';
 import { parseDaemonFlags, type CommonFlags } from './commonFlags.ts';
 import { openStore } from '../store/openStore.ts';
+import type { Store } from '../store/store.ts';
 import { Informer } from '../store/informer.ts';
 import { PROXY_MODES, type ProxyMode, type BackendOptions, type ProxyBackend } from '../services/backend.ts';
 import { createBackend, cleanupOtherModes } from '../services/backendTable.ts';
@@ -17,7 +18,7 @@ import { proxyNodeInfo, parseNodePortAddresses, type NodePortAddresses } from '.
 import { ProxyMetrics } from '../services/proxyMetrics.ts';
 import { ProxyRunner } from '../services/proxyRunner.ts';
 import { HealthCheckServers } from '../services/healthCheckServers.ts';
-import { parseCidr } from '../services/cidr.ts';
+import { tryParsePrefix } from '../common/ipPrefix.ts';
 
 const USAGE = `usage: podnetd proxy [common flags] [--mode nftables|iptables|ipvs] [--cleanup]
   --min-sync-period DUR     at most one sync per DUR, start to start (default 1s)
@@ -59,7 +60,7 @@ function localAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address));
 }
 
-interface ProxyOptions {
+export interface ProxyOptions {
   mode: ProxyMode;
   backend: BackendOptions;
   nodePortAddresses: NodePortAddresses;
@@ -74,7 +75,7 @@ function parseProxyOptions(values: Record<string, unknown>): ProxyOptions {
   const mode = ((values.mode as string | undefined) ?? 'nftables') as ProxyMode;
   if (!PROXY_MODES.includes(mode)) throw new UsageError(`--mode: unknown mode "${mode}" (nftables, iptables or ipvs)`);
   const clusterCIDRs = list(values['cluster-cidr']);
-  for (const c of clusterCIDRs) if (!parseCidr(c)) throw new UsageError(`--cluster-cidr: "${c}" is not a CIDR`);
+  for (const c of clusterCIDRs) if (!tryParsePrefix(c, { hostBits: 'clear', bareAddress: true })) throw new UsageError(`--cluster-cidr: "${c}" is not a CIDR`);
   const dur = (flag: string, def: string) => parseDuration((values[flag] as string | undefined) ?? def, `--${flag}`);
   return {
     mode,
@@ -88,9 +89,12 @@ function parseProxyOptions(values: Record<string, unknown>): ProxyOptions {
   };
 }
 
-/** Informers → model → backend, until stopped. Returns the shutdown function. */
-async function startProxy(common: CommonFlags, o: ProxyOptions, backend: ProxyBackend, logger: Logger): Promise<() => Promise<void>> {
-  const store = await openStore(common.store, { logger });
+/**
+ * Informers → model → backend on a store the caller owns (`podnetd proxy` below, and the agent's proxy part,
+ * src/services/proxyAgentPart.ts). Returns the runner (for /healthz) and the shutdown function.
+ */
+export async function startProxyOnStore(store: Store, node: string, o: ProxyOptions, backend: ProxyBackend, logger: Logger):
+  Promise<{ runner: ProxyRunner; metrics: ProxyMetrics; stop: () => void }> {
   const services = new Informer(store, 'Service', { logger }).start();
   const slices = new Informer(store, 'EndpointSlice', { logger }).start();
   const nodes = new Informer(store, 'Node', { logger }).start();
@@ -103,7 +107,7 @@ async function startProxy(common: CommonFlags, o: ProxyOptions, backend: ProxyBa
     model: () => models.compile({
       services: services.list(),
       slices: slices.list(),
-      node: proxyNodeInfo(common.node, nodes.get(common.node), o.nodePortAddresses, localAddresses()),
+      node: proxyNodeInfo(node, nodes.get(node), o.nodePortAddresses, localAddresses()),
       options: o.proxyName ? { proxyName: o.proxyName } : {},
     }),
     minSyncPeriodMs: o.minSyncMs,
@@ -116,13 +120,25 @@ async function startProxy(common: CommonFlags, o: ProxyOptions, backend: ProxyBa
   const trigger = { add: () => runner.trigger(), update: (a: unknown, b: unknown) => { if (a !== b) runner.trigger(); }, delete: () => runner.trigger() };
   for (const i of [services, slices, nodes] as const) i.on(trigger);
   runner.start();
+  return {
+    runner, metrics,
+    stop: () => {
+      runner.stop();
+      hc.close();
+      for (const i of [services, slices, nodes] as const) i.stop();
+    },
+  };
+}
+
+/** `podnetd proxy`: its own store and ops listeners around startProxyOnStore. */
+async function startProxy(common: CommonFlags, o: ProxyOptions, backend: ProxyBackend, logger: Logger): Promise<() => Promise<void>> {
+  const store = await openStore(common.store, { logger });
+  const { runner, metrics, stop } = await startProxyOnStore(store, common.node, o, backend, logger);
   const servers: OpsServer[] = [];
   if (common.health) servers.push(await startOpsServer({ ...common.health, health: () => runner.health() }));
   if (common.metrics) servers.push(await startOpsServer({ ...common.metrics, registry: metrics.registry, health: () => runner.health() }));
   return async () => {
-    runner.stop();
-    hc.close();
-    for (const i of [services, slices, nodes] as const) i.stop();
+    stop();
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
   };

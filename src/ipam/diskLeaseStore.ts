@@ -18,7 +18,7 @@ import {
 import { join } from 'node:path';
 import { SystemError } from '../common/errors.ts';
 import { withDirLock } from './fileLock.ts';
-import { formatIp, parseIp, type IpAddr } from './ipAddress.ts';
+import { formatIp, tryParseIp, type IpAddress } from '../common/ipAddress.ts';
 import { leaseMatches, type Lease, type LeaseOwner, type LeaseStore } from './leaseStore.ts';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
@@ -92,7 +92,7 @@ export class DiskLeaseStore implements LeaseStore {
     return tmp;
   }
 
-  async reserve(owner: LeaseOwner, ip: IpAddr, rangeSetIndex: number): Promise<boolean> {
+  async reserve(owner: LeaseOwner, ip: IpAddress, rangeSetIndex: number): Promise<boolean> {
     const name = formatIp(ip);
     let tmp: string | undefined;
     try {
@@ -114,9 +114,9 @@ export class DiskLeaseStore implements LeaseStore {
     return true;
   }
 
-  async lastReservedIp(rangeSetIndex: number): Promise<IpAddr | null> {
+  async lastReservedIp(rangeSetIndex: number): Promise<IpAddress | null> {
     try {
-      return parseIp(readFileSync(join(this.dir, `${LAST_RESERVED}${rangeSetIndex}`), 'utf8').trim());
+      return tryParseIp(readFileSync(join(this.dir, `${LAST_RESERVED}${rangeSetIndex}`), 'utf8').trim()) ?? null;
     } catch {
       return null;
     }
@@ -132,7 +132,7 @@ export class DiskLeaseStore implements LeaseStore {
     }
     const leases: Lease[] = [];
     for (const name of names) {
-      const ip = parseIp(name);
+      const ip = tryParseIp(name);
       if (!ip) continue;
       try {
         leases.push({ ip, ...parseLeaseContent(readFileSync(join(this.dir, name), 'utf8')) });
@@ -149,7 +149,7 @@ export class DiskLeaseStore implements LeaseStore {
     return gone;
   }
 
-  async release(ip: IpAddr): Promise<void> {
+  async release(ip: IpAddress): Promise<void> {
     try {
       unlinkSync(join(this.dir, formatIp(ip)));
     } catch (err) {

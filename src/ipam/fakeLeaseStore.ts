@@ -2,12 +2,12 @@
  * @module ipam/fakeLeaseStore — an in-memory LeaseStore for unit tests of the allocator (host-local's
  * backend/testing/fake_store.go counterpart). The lock is a promise chain, so concurrency tests are meaningful.
  */
-import { formatIp, parseIp, type IpAddr } from './ipAddress.ts';
+import { formatIp, parseIp, type IpAddress } from '../common/ipAddress.ts';
 import { leaseMatches, type Lease, type LeaseOwner, type LeaseStore } from './leaseStore.ts';
 
 export class FakeLeaseStore implements LeaseStore {
   readonly leases = new Map<string, LeaseOwner>();
-  readonly lastReserved = new Map<number, IpAddr>();
+  readonly lastReserved = new Map<number, IpAddress>();
   #tail: Promise<unknown> = Promise.resolve();
 
   withLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -16,7 +16,7 @@ export class FakeLeaseStore implements LeaseStore {
     return run;
   }
 
-  async reserve(owner: LeaseOwner, ip: IpAddr, rangeSetIndex: number): Promise<boolean> {
+  async reserve(owner: LeaseOwner, ip: IpAddress, rangeSetIndex: number): Promise<boolean> {
     const key = formatIp(ip);
     if (this.leases.has(key)) return false;
     this.leases.set(key, { containerId: owner.containerId, ifname: owner.ifname });
@@ -24,12 +24,12 @@ export class FakeLeaseStore implements LeaseStore {
     return true;
   }
 
-  async lastReservedIp(rangeSetIndex: number): Promise<IpAddr | null> {
+  async lastReservedIp(rangeSetIndex: number): Promise<IpAddress | null> {
     return this.lastReserved.get(rangeSetIndex) ?? null;
   }
 
   async list(): Promise<Lease[]> {
-    return [...this.leases].map(([ip, owner]) => ({ ...owner, ip: parseIp(ip)! }));
+    return [...this.leases].map(([ip, owner]) => ({ ...owner, ip: parseIp(ip) }));
   }
 
   async releaseByOwner(owner: LeaseOwner): Promise<Lease[]> {
@@ -38,7 +38,7 @@ export class FakeLeaseStore implements LeaseStore {
     return gone;
   }
 
-  async release(ip: IpAddr): Promise<void> {
+  async release(ip: IpAddress): Promise<void> {
     this.leases.delete(formatIp(ip));
   }
 }

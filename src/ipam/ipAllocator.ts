@@ -4,18 +4,18 @@
  * allocation for the same (container, ifname) refused. Callers hold the store's lock.
  */
 import { CniCode, CniError } from '../cni/cniError.ts';
-import { formatIp, ipEquals, type IpAddr } from './ipAddress.ts';
+import { formatIp, ipEquals, type IpAddress } from '../common/ipAddress.ts';
 import type { LeaseOwner, LeaseStore } from './leaseStore.ts';
 import { candidates, describeRangeSet, rangeFor, type IpRange, type RangeSet } from './rangeSet.ts';
 
 export interface Allocation {
-  readonly ip: IpAddr;
+  readonly ip: IpAddress;
   readonly range: IpRange;
   readonly rangeSetIndex: number;
 }
 
 async function allocateRequested(store: LeaseStore, set: RangeSet, index: number, owner: LeaseOwner,
-  ip: IpAddr): Promise<Allocation> {
+  ip: IpAddress): Promise<Allocation> {
   const range = rangeFor(set, ip)!;
   if (ipEquals(range.gateway, ip)) {
     throw new CniError(CniCode.addressConflict, `requested IP ${formatIp(ip)} is the gateway of its range`);
@@ -29,7 +29,7 @@ async function allocateRequested(store: LeaseStore, set: RangeSet, index: number
 
 /** One address from range set `index`; `requested` must lie inside the set (see allocateAll). */
 export async function allocateFromSet(store: LeaseStore, set: RangeSet, index: number, owner: LeaseOwner,
-  requested?: IpAddr): Promise<Allocation> {
+  requested?: IpAddress): Promise<Allocation> {
   if (requested) return allocateRequested(store, set, index, owner, requested);
   const held = (await store.list()).find((l) => l.containerId === owner.containerId && l.ifname === owner.ifname
     && rangeFor(set, l.ip));
@@ -49,7 +49,7 @@ export async function allocateFromSet(store: LeaseStore, set: RangeSet, index: n
  * Each requested address goes to the first set that contains it; one that fits no set is an error.
  */
 export async function allocateAll(store: LeaseStore, sets: readonly RangeSet[], owner: LeaseOwner,
-  requested: readonly IpAddr[]): Promise<Allocation[]> {
+  requested: readonly IpAddress[]): Promise<Allocation[]> {
   const pending = [...requested];
   const done: Allocation[] = [];
   try {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../common/cli.ts';
 import { DEFAULT_DATA_DIR, DiskLeaseStore } from './diskLeaseStore.ts';
-import { formatIp } from './ipAddress.ts';
+import { formatIp } from '../common/ipAddress.ts';
 
 const USAGE = 'usage: podnetctl ipam ls [--data-dir /var/lib/cni/networks] [--network NAME] [-o table|json]';
 

@@ -10,7 +10,8 @@
 import { CniCode, CniError } from '../cni/cniError.ts';
 import type { CniArgs } from '../cni/cniArgs.ts';
 import type { CniRoute } from '../cni/cniTypes.ts';
-import { parseIp, parsePrefix, type IpAddr } from './ipAddress.ts';
+import { tryParseIp, type IpAddress } from '../common/ipAddress.ts';
+import { tryParsePrefix } from '../common/ipPrefix.ts';
 import { DEFAULT_DATA_DIR } from './diskLeaseStore.ts';
 import { DEFAULT_NODE_STATE_FILE, readNodeState, type NodeState } from './nodeState.ts';
 import { compileRange, validateRangeSets, type RangeInput, type RangeSet } from './rangeSet.ts';
@@ -22,7 +23,7 @@ export interface IpamConfig {
   dataDir: string;
   fsync: boolean;
   resolvConf?: string;
-  requestedIps: IpAddr[];
+  requestedIps: IpAddress[];
 }
 
 export interface IpamConfigInput {
@@ -73,7 +74,7 @@ class PodCidrSource {
       return null;
     }
     const want = keyword === 'usePodCidrIPv6' ? 6 : 4;
-    const found = this.#state?.podCIDRs.find((c) => parsePrefix(c)?.addr.family === want)
+    const found = this.#state?.podCIDRs.find((c) => tryParsePrefix(c, { hostBits: 'keep' })?.addr.family === want)
       ?? (keyword === 'usePodCidr' ? this.#state?.podCIDRs[0] : undefined);
     if (!found) problems.push(`${where}.subnet: ${keyword}: no IPv${want} pod CIDR in ${this.path} (is podnetd running?)`);
     return found ?? null;
@@ -108,11 +109,11 @@ function compileRoutes(raw: unknown, problems: string[]): CniRoute[] {
   }
   return raw.flatMap((r, i) => {
     const where = `ipam.routes[${i}]`;
-    if (!isObj(r) || typeof r.dst !== 'string' || !parsePrefix(r.dst)) {
+    if (!isObj(r) || typeof r.dst !== 'string' || !tryParsePrefix(r.dst, { hostBits: 'keep' })) {
       problems.push(`${where}.dst: must be a CIDR`);
       return [];
     }
-    if (r.gw !== undefined && (typeof r.gw !== 'string' || !parseIp(r.gw))) {
+    if (r.gw !== undefined && (typeof r.gw !== 'string' || !tryParseIp(r.gw))) {
       problems.push(`${where}.gw: must be an IP address`);
       return [];
     }
@@ -121,7 +122,7 @@ function compileRoutes(raw: unknown, problems: string[]): CniRoute[] {
 }
 
 /** The addresses asked for: runtimeConfig.ips, then args.cni.ips, else CNI_ARGS IP= (the convention's precedence). */
-function requestedIps(config: Obj, cniArgs: CniArgs, problems: string[]): IpAddr[] {
+function requestedIps(config: Obj, cniArgs: CniArgs, problems: string[]): IpAddress[] {
   const rc = isObj(config.runtimeConfig) ? config.runtimeConfig : {};
   const argsCni = isObj(config.args) && isObj(config.args.cni) ? config.args.cni : {};
   const texts = [
@@ -130,7 +131,7 @@ function requestedIps(config: Obj, cniArgs: CniArgs, problems: string[]): IpAddr
   ];
   return texts.flatMap((t) => {
     const text = typeof t === 'string' ? t.split('/')[0]! : '';
-    const ip = parseIp(text);
+    const ip = tryParseIp(text);
     if (!ip) problems.push(`requested IP "${String(t)}" is not an IP address`);
     return ip ? [ip] : [];
   });

@@ -8,7 +8,7 @@
 import { CniCode, CniError } from '../cni/cniError.ts';
 import type { CniArgs } from '../cni/cniArgs.ts';
 import type { CniResult } from '../cni/cniTypes.ts';
-import { formatIp } from './ipAddress.ts';
+import { formatIp } from '../common/ipAddress.ts';
 import { allocateAll } from './ipAllocator.ts';
 import { compileIpamConfig, type IpamConfig } from './ipamConfig.ts';
 import { DEFAULT_DATA_DIR, DiskLeaseStore } from './diskLeaseStore.ts';

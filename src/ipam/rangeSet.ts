@@ -7,10 +7,8 @@
  * range.go): gateway = network + 1, rangeStart = network + 1, rangeEnd = broadcast − 1 for IPv4 and the last address
  * for IPv6, and the gateway is never handed out even when it lies inside the range.
  */
-import {
-  bitsOf, formatIp, formatPrefix, lastOf, networkOf, offsetIp, parseIp, parsePrefix, prefixContains,
-  type Family, type IpAddr, type IpPrefix,
-} from './ipAddress.ts';
+import { bitsOf, formatIp, offsetIp, tryParseIp, type IpAddress, type IpFamily } from '../common/ipAddress.ts';
+import { formatPrefix, lastOf, networkOf, prefixContains, tryParsePrefix, type IpPrefix } from '../common/ipPrefix.ts';
 
 export interface RangeInput {
   subnet: string;
@@ -21,9 +19,9 @@ export interface RangeInput {
 
 export interface IpRange {
   readonly subnet: IpPrefix;
-  readonly start: IpAddr;
-  readonly end: IpAddr;
-  readonly gateway: IpAddr;
+  readonly start: IpAddress;
+  readonly end: IpAddress;
+  readonly gateway: IpAddress;
 }
 
 export type RangeSet = readonly IpRange[];
@@ -34,7 +32,7 @@ const SMALLEST_PREFIX_HOST_BITS = 2;
 /** Compile one range; problems are appended as `where.field: message` and the result is null on any problem. */
 export function compileRange(input: RangeInput, where: string, problems: string[]): IpRange | null {
   const before = problems.length;
-  const subnet = parsePrefix(input.subnet);
+  const subnet = tryParsePrefix(input.subnet, { hostBits: 'keep' });
   if (!subnet) {
     problems.push(`${where}.subnet: "${input.subnet}" is not a CIDR (e.g. 10.244.1.0/24)`);
     return null;
@@ -48,10 +46,10 @@ export function compileRange(input: RangeInput, where: string, problems: string[
     problems.push(`${where}.subnet: network ${input.subnet} is too small to allocate from`);
   }
   const cidr: IpPrefix = { addr: net, prefixLen: subnet.prefixLen };
-  const readIn = (field: 'rangeStart' | 'rangeEnd' | 'gateway', def: IpAddr): IpAddr => {
+  const readIn = (field: 'rangeStart' | 'rangeEnd' | 'gateway', def: IpAddress): IpAddress => {
     const text = input[field];
     if (text === undefined || text === '') return def;
-    const ip = parseIp(text);
+    const ip = tryParseIp(text);
     if (!ip) problems.push(`${where}.${field}: "${text}" is not an IP address`);
     else if (!prefixContains(cidr, ip)) problems.push(`${where}.${field}: ${text} is not in network ${formatPrefix(cidr)}`);
     return ip ?? def;
@@ -66,7 +64,7 @@ export function compileRange(input: RangeInput, where: string, problems: string[
   return problems.length > before ? null : { subnet: cidr, start, end, gateway };
 }
 
-export function rangeContains(r: IpRange, ip: IpAddr): boolean {
+export function rangeContains(r: IpRange, ip: IpAddress): boolean {
   return ip.family === r.start.family && ip.value >= r.start.value && ip.value <= r.end.value;
 }
 
@@ -74,12 +72,12 @@ function overlaps(a: IpRange, b: IpRange): boolean {
   return a.start.family === b.start.family && a.start.value <= b.end.value && b.start.value <= a.end.value;
 }
 
-export function rangeSetFamily(set: RangeSet): Family {
+export function rangeSetFamily(set: RangeSet): IpFamily {
   return set[0]!.start.family;
 }
 
 /** The range in `set` that holds `ip`, or undefined. */
-export function rangeFor(set: RangeSet, ip: IpAddr): IpRange | undefined {
+export function rangeFor(set: RangeSet, ip: IpAddress): IpRange | undefined {
   return set.find((r) => rangeContains(r, ip));
 }
 
@@ -108,7 +106,7 @@ export function validateRangeSets(sets: readonly RangeSet[], where: string, prob
 }
 
 export interface Candidate {
-  readonly ip: IpAddr;
+  readonly ip: IpAddress;
   readonly range: IpRange;
 }
 
@@ -118,7 +116,7 @@ export interface Candidate {
  * otherwise from the first range's start. Gateways are skipped. Lazy, so an IPv6 /64 costs nothing.
  * Round robin exists so that a crash-looping pod does not get its old address back at once.
  */
-export function* candidates(set: RangeSet, lastReserved: IpAddr | null): Generator<Candidate> {
+export function* candidates(set: RangeSet, lastReserved: IpAddress | null): Generator<Candidate> {
   let ri = 0;
   let first = set[0]!.start.value;
   const at = lastReserved ? set.findIndex((r) => rangeContains(r, lastReserved)) : -1;

@@ -10,7 +10,7 @@
  * A service keeps what it holds while that stays valid, so a config change never reshuffles healthy services.
  * In-memory and synchronous: the caller (allocController, one leader at a time) serialises all calls. Pure.
  */
-import { formatIp, parseIp, type IpFamily, type IpValue } from './ipAddress.ts';
+import { formatIp, parseIp, tryParseIp, type IpFamily, type IpAddress } from '../common/ipAddress.ts';
 import { isBuggyIp, rangeContains } from './ipRange.ts';
 import { anySelectorMatches } from './labelSelector.ts';
 import type { AddressPool, LbConfig } from './pools.ts';
@@ -94,7 +94,7 @@ export class Allocator {
     return undefined;
   }
 
-  poolOf(ip: IpValue): AddressPool | undefined {
+  poolOf(ip: IpAddress): AddressPool | undefined {
     return this.#config.pools.find((p) => p.ranges.some((r) => rangeContains(r, ip)));
   }
 
@@ -110,10 +110,10 @@ export class Allocator {
     const pool = this.#config.pools.find((p) => p.name === h.pool);
     if (!pool || (req.poolName && req.poolName !== pool.name)) return false;
     if (req.requestedIps.length && [...req.requestedIps].sort().join() !== [...h.ips].sort().join()) return false;
-    const fams = h.ips.map((ip) => parseIp(ip)!.family);
+    const fams = h.ips.map((ip) => parseIp(ip).family);
     if (fams.length !== req.families.length || !req.families.every((f) => fams.includes(f))) return false;
-    return h.ips.every((ip) => this.poolOf(parseIp(ip)!) === pool && !this.sharingConflict(req, ip)
-      && !(pool.avoidBuggyIPs && !req.requestedIps.length && isBuggyIp(parseIp(ip)!)));
+    return h.ips.every((ip) => this.poolOf(parseIp(ip)) === pool && !this.sharingConflict(req, ip)
+      && !(pool.avoidBuggyIPs && !req.requestedIps.length && isBuggyIp(parseIp(ip))));
   }
 
   /** Decide what `req` holds: keep, assign the requested addresses, or pick from a pool. */
@@ -139,7 +139,7 @@ export class Allocator {
   #assignRequested(req: AllocationRequest): AllocationResult {
     let poolName: string | undefined;
     for (const text of req.requestedIps) {
-      const pool = this.poolOf(parseIp(text)!);
+      const pool = this.poolOf(parseIp(text));
       if (!pool) return { ok: false, reason: 'ipNotInAnyPool', pool: req.poolName, message: `requested address ${text} is in no address pool` };
       if (req.poolName && pool.name !== req.poolName) {
         return { ok: false, reason: 'ipNotInRequestedPool', pool: req.poolName, message: `requested address ${text} is in pool "${pool.name}", not in the requested pool "${req.poolName}"` };
@@ -182,7 +182,7 @@ export class Allocator {
     for (const r of pool.ranges) {
       if (r.family !== family) continue;
       for (let v = r.first; v <= r.last; v++) {
-        const ip: IpValue = { family, value: v };
+        const ip: IpAddress = { family, value: v };
         if (pool.avoidBuggyIPs && isBuggyIp(ip)) continue;
         const text = formatIp(ip);
         if (!this.sharingConflict(req, text)) return text;
@@ -198,7 +198,7 @@ export class Allocator {
  */
 export function adoptHolding(alloc: Allocator, req: AllocationRequest, ips: string[]): boolean {
   if (ips.length === 0) return false;
-  const parsed = ips.map((t) => parseIp(t));
+  const parsed = ips.map((t) => tryParseIp(t));
   if (parsed.some((p) => !p)) return false;
   const pools = new Set(parsed.map((p) => alloc.poolOf(p!)));
   const pool = [...pools][0];

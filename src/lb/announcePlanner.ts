@@ -8,7 +8,7 @@ import type { EndpointSlice, Node, Service } from '../store/types.ts';
 import { objectKey } from '../store/types.ts';
 import { ingressIps } from './allocationStatus.ts';
 import { electedNode, interfacesFor, nodeEligibility, type ElectionInput, type ElectionNode } from './election.ts';
-import { parseIp } from './ipAddress.ts';
+import { tryParseIp } from '../common/ipAddress.ts';
 import { rangeContains } from './ipRange.ts';
 import type { AddressPool, LbConfig } from './pools.ts';
 import { wantsLoadBalancer } from './serviceRequest.ts';
@@ -53,7 +53,7 @@ function readyEndpointNodes(svc: Service, slices: readonly EndpointSlice[]): Set
 }
 
 function poolFor(config: LbConfig, ip: string): AddressPool | undefined {
-  const v = parseIp(ip);
+  const v = tryParseIp(ip);
   return v ? config.pools.find((p) => p.ranges.some((r) => rangeContains(r, v))) : undefined;
 }
 

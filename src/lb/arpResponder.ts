@@ -6,7 +6,7 @@
  * each one and metrics count them.
  */
 import { ARP_REQUEST, arpReplyTo, decodeArp, encodeArp, gratuitousArp } from './arpCodec.ts';
-import { bytesToIpText, ipTextToBytes } from './ipAddress.ts';
+import { ipBytesToText, ipTextToBytes } from '../common/ipAddress.ts';
 import { BROADCAST_MAC, macEquals } from './macAddress.ts';
 
 export type ArpDropReason =
@@ -36,7 +36,7 @@ export function processArpFrame(frame: Uint8Array, ctx: ResponderContext): ArpOu
   // Someone announcing (or probing, RFC 5227 sender 0.0.0.0 with the target) is not asking us; a probe for an
   // owned address still gets an answer so the prober backs off.
   if (macEquals(p.senderIp, p.targetIp)) return { answered: false, reason: 'gratuitous' };
-  const ip = bytesToIpText(p.targetIp);
+  const ip = ipBytesToText(p.targetIp);
   const own = ctx.owns(ip, ctx.ifname);
   if (own === 'no') return { answered: false, reason: 'notOwned' };
   if (own === 'otherInterface') return { answered: false, reason: 'notThisInterface' };

@@ -8,7 +8,7 @@ import { describeError } from '../common/errors.ts';
 import { gratuitousArpFrames, processArpFrame, type OwnershipQuery } from './arpResponder.ts';
 import type { FrameSocket, OpenFrameSocket } from './frameSocket.ts';
 import type { LbMetrics } from './lbMetrics.ts';
-import { parseIp } from './ipAddress.ts';
+import { tryParseIp } from '../common/ipAddress.ts';
 import { parseMac } from './macAddress.ts';
 import { processNdpFrame, unsolicitedNaFrames } from './ndpResponder.ts';
 
@@ -74,7 +74,7 @@ export class InterfaceResponder {
 
   /** One gratuitous burst for `ip`: GARP request + reply for IPv4, an unsolicited NA (Override) for IPv6. */
   announce(ip: string): void {
-    const v6 = parseIp(ip)?.family === 6;
+    const v6 = tryParseIp(ip)?.family === 6;
     const frames = v6 ? unsolicitedNaFrames(ip, this.#mac) : gratuitousArpFrames(ip, this.#mac);
     for (const f of frames) this.#send(v6 ? this.#ndp : this.#arp, f);
     this.#metrics?.announcementsSent.inc({ protocol: v6 ? 'ndp' : 'arp', interface: this.info.ifname }, frames.length);

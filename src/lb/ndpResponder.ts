@@ -7,7 +7,7 @@
  * bridges every multicast frame arrives; a physical NIC filters multicast in hardware, so there the interface
  * needs allmulticast or a PACKET_ADD_MEMBERSHIP for 33:33:ff:xx:xx:xx (see README: not done yet).
  */
-import { bytesToIpText, ipTextToBytes } from './ipAddress.ts';
+import { ipBytesToText, ipTextToBytes } from '../common/ipAddress.ts';
 import { macEquals } from './macAddress.ts';
 import {
   advertisementFor, decodeNdp, encodeNdp, ICMPV6_NS, multicastMac, OPT_SOURCE_LLA, optionMac, solicitedNodeGroup,
@@ -43,7 +43,7 @@ export function processNdpFrame(frame: Uint8Array, ctx: ResponderContext): NdpOu
   const groupMac = multicastMac(solicitedNodeGroup(p.target));
   if (!macEquals(p.ethDst, ctx.mac) && !macEquals(p.ethDst, groupMac)) return { answered: false, reason: 'ethernetDestination' };
   if (macEquals(p.ethSrc, ctx.mac)) return { answered: false, reason: 'fromSelf' };
-  const ip = bytesToIpText(p.target);
+  const ip = ipBytesToText(p.target);
   const own = ctx.owns(ip, ctx.ifname);
   if (own === 'no') return { answered: false, reason: 'notOwned' };
   if (own === 'otherInterface') return { answered: false, reason: 'notThisInterface' };

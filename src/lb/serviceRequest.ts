@@ -4,7 +4,7 @@
  */
 import type { Protocol, Service } from '../store/types.ts';
 import { objectKey } from '../store/types.ts';
-import { canonicalIp, parseIp, type IpFamily } from './ipAddress.ts';
+import { canonicalIp, parseIp, tryParseIp, type IpFamily } from '../common/ipAddress.ts';
 
 /** The class this allocator serves besides "unset" (MetalLB has none of its own; Kubernetes leaves unset to us). */
 export const LB_CLASS = 'podnet.io/lb';
@@ -48,10 +48,10 @@ export function wantsLoadBalancer(svc: Service): boolean {
 }
 
 function familiesOf(svc: Service, requested: string[]): IpFamily[] {
-  if (requested.length) return [...new Set(requested.map((r) => parseIp(r)!.family))];
+  if (requested.length) return [...new Set(requested.map((r) => parseIp(r).family))];
   const spec = svc.spec;
   const declared = (spec.ipFamilies ?? []).map((f): IpFamily => (f === 'IPv6' ? 6 : 4));
-  const fromClusterIp = spec.clusterIP && parseIp(spec.clusterIP) ? [parseIp(spec.clusterIP)!.family] : [];
+  const fromClusterIp = spec.clusterIP && tryParseIp(spec.clusterIP) ? [parseIp(spec.clusterIP).family] : [];
   const primary = declared[0] ?? fromClusterIp[0] ?? 4;
   const dual = spec.ipFamilyPolicy === 'RequireDualStack' || spec.ipFamilyPolicy === 'PreferDualStack';
   return dual ? [primary, primary === 4 ? 6 : 4] : [primary];
@@ -60,7 +60,7 @@ function familiesOf(svc: Service, requested: string[]): IpFamily[] {
 export function allocationRequestOf(svc: Service): AllocationRequest {
   const raw = annotation(svc, 'loadBalancerIPs')?.split(',').map((s) => s.trim()).filter(Boolean)
     ?? (svc.spec.loadBalancerIP ? [svc.spec.loadBalancerIP] : []);
-  const invalidRequest = raw.find((r) => !parseIp(r));
+  const invalidRequest = raw.find((r) => !tryParseIp(r));
   const requestedIps = invalidRequest ? [] : raw.map((r) => canonicalIp(r)!);
   const local = svc.spec.externalTrafficPolicy === 'Local';
   return {

@@ -12,7 +12,7 @@
 import { ByteWriter, align4 } from './byteWriter.ts';
 import { NLA_F_NESTED, NLA_TYPE_MASK } from './constants.ts';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.ts';
-import { formatIp, formatMac, parseIp, parseMac } from './ipAddress.ts';
+import { formatMac, ipAttrToText, ipTextToAttr, parseMac } from './addressText.ts';
 
 /** Wire formats of leaf attributes. `u16be`/`u32be` are in network byte order (ports, VLAN protocol). */
 export interface ScalarTypes {
@@ -146,7 +146,7 @@ function encodeScalar(w: ByteWriter, name: string, kind: ScalarKind, v: unknown)
       return w.u8(0);
     case 'binary': return w.bytes(v as Uint8Array);
     case 'flag': return;
-    case 'ip': return w.bytes(parseIp(String(v)));
+    case 'ip': return w.bytes(ipTextToAttr(String(v)));
     case 'mac': return w.bytes(parseMac(String(v)));
   }
 }
@@ -227,6 +227,6 @@ function decodeScalar(data: Uint8Array, view: DataView, s: number, e: number, ki
     case 'mac': return formatMac(data.subarray(s, e));
     case 'ip':
       if (size !== 4 && size !== 16) throw new NetlinkDecodeError(`address has ${size} bytes, expected 4 or 16`, s, path);
-      return formatIp(data.subarray(s, e));
+      return ipAttrToText(data.subarray(s, e));
   }
 }

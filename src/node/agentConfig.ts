@@ -3,7 +3,7 @@
  * (ConfigError names file and field). Sections that other parts read (`proxy`, `dns`, `lb`, `routing`, `cni`)
  * are passed through untouched for them; any other unknown top-level field is an error.
  */
-import { isIP } from 'node:net';
+import { ipFamilyOf } from '../common/ipAddress.ts';
 import { networkInterfaces } from 'node:os';
 import { FieldReader, loadConfigFile } from '../common/config.ts';
 import { parseIpv4Cidr } from './podCidrPool.ts';
@@ -44,7 +44,7 @@ export function readAgentConfig(raw: unknown, file?: string): AgentConfig {
   const nodeName = r.string('nodeName');
   const nodeIP = r.string('nodeIP') ?? firstHostIPv4() ?? '';
   if (!nodeIP) r.problem('nodeIP', 'is required: no non-loopback IPv4 address found on this host');
-  else if (isIP(nodeIP) === 0) r.problem('nodeIP', `must be an IP address, got "${nodeIP}"`);
+  else if (ipFamilyOf(nodeIP) === undefined) r.problem('nodeIP', `must be an IP address, got "${nodeIP}"`);
   const cidr = (field: string, def: string) => {
     const v = r.string(field, def);
     try { parseIpv4Cidr(v, field); } catch (err) { r.problem(field, (err as Error).message.replace(`${field}: `, '')); }

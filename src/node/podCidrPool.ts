@@ -3,22 +3,28 @@
  * 10.244.0.0/16 by default) and the lease name of each. Pure. IPv4 only: dual-stack pod CIDRs come from the kube
  * store's Node.spec.podCIDRs, never from this pool.
  */
-import { ConfigError } from '../common/errors.ts';
+import { AddressError, ConfigError } from '../common/errors.ts';
+import { formatIp } from '../common/ipAddress.ts';
+import { parsePrefix, type IpPrefix } from '../common/ipPrefix.ts';
 
 export interface Ipv4Cidr { base: number; bits: number }
 
+/** Host bits are cleared (`10.244.1.0/16` means 10.244.0.0/16), as flannel's config has always been read. */
 export function parseIpv4Cidr(text: string, field = 'cidr'): Ipv4Cidr {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text.trim());
-  const octets = m ? m.slice(1, 5).map(Number) : [];
-  const bits = m ? Number(m[5]) : NaN;
-  if (!m || octets.some((o) => o > 255) || bits > 32) throw new ConfigError(`must be an IPv4 CIDR such as 10.244.0.0/16, got "${text}"`, { field });
-  const addr = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return { base: (addr & mask) >>> 0, bits };
+  const problem = (why: string) => new ConfigError(`must be an IPv4 CIDR such as 10.244.0.0/16, got "${text}": ${why}`, { field });
+  let p: IpPrefix;
+  try {
+    p = parsePrefix(text.trim(), { hostBits: 'clear' });
+  } catch (err) {
+    if (err instanceof AddressError) throw problem(err.reason);
+    throw err;
+  }
+  if (p.addr.family !== 4) throw problem('it is IPv6; dual-stack pod CIDRs come from Node.spec.podCIDRs');
+  return { base: Number(p.addr.value), bits: p.prefixLen };
 }
 
 export function formatIpv4(n: number): string {
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+  return formatIp({ family: 4, value: BigInt(n >>> 0) });
 }
 
 export function formatCidr(c: Ipv4Cidr): string {

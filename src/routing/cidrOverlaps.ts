@@ -4,7 +4,7 @@
  * node first, then peers by name) loses, so a misconfigured newcomer can never take over a working node's pods.
  * (A pairwise check is O(n²): 1,000 nodes made each Node event cost seconds.)
  */
-import { parseCidr } from './cidrMath.ts';
+import { lastOf, parsePrefix } from '../common/ipPrefix.ts';
 
 export interface CidrClaim {
   node: string;
@@ -23,12 +23,8 @@ export interface Overlap {
 interface Interval { family: number; start: bigint; end: bigint; claim: CidrClaim }
 
 function intervalOf(claim: CidrClaim): Interval {
-  const c = parseCidr(claim.cidr);
-  let start = 0n;
-  for (const b of c.bytes) start = (start << 8n) | BigInt(b);
-  const bits = BigInt(c.bytes.length * 8);
-  const size = 1n << (bits - BigInt(c.prefixLen));
-  return { family: c.family, start, end: start + size - 1n, claim };
+  const p = parsePrefix(claim.cidr, { hostBits: 'clear' });
+  return { family: p.addr.family, start: p.addr.value, end: lastOf(p).value, claim };
 }
 
 /** The losing node of every overlap (one entry per losing node). */

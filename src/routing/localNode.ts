@@ -3,12 +3,12 @@
  * `podnet.io/tunnel-endpoint` annotation, else the Node's InternalIP, else the first global address of
  * `--iface`), the uplink link holding that address (its index, MTU and subnet), its pod CIDRs and VTEP MAC.
  */
-import { isIP } from 'node:net';
 import type { Rtnetlink } from '../netlink/index.ts';
 import type { Node } from '../store/types.ts';
 import { endpointOf, podCidrsOf } from './nodeAnnotations.ts';
 import type { LocalNode } from './routingModel.ts';
 import { vtepMacFor } from './nodeIdentity.ts';
+import { ipFamilyOf } from '../common/ipAddress.ts';
 
 /** LocalNode, or a sentence saying what is still missing. */
 export async function resolveLocalNode(rtnl: Rtnetlink, node: Node, iface: string | undefined): Promise<LocalNode | string> {
@@ -25,7 +25,7 @@ export async function resolveLocalNode(rtnl: Rtnetlink, node: Node, iface: strin
     endpoint ??= global.find((a) => a.index === link.index)?.address;
   }
   if (!endpoint) return `node ${node.metadata.name} has no tunnel endpoint: no podnet.io/tunnel-endpoint annotation, no InternalIP, and no --iface`;
-  const family = isIP(endpoint);
+  const family = ipFamilyOf(endpoint);
   if (family !== 4 && family !== 6) return `tunnel endpoint "${endpoint}" is not an IP address`;
   const held = global.find((a) => a.address === endpoint && (uplinkIndex === undefined || a.index === uplinkIndex));
   if (!held) return `tunnel endpoint ${endpoint} is not an address of ${iface ?? 'any link'} in this namespace`;

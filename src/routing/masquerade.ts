@@ -9,7 +9,7 @@
  * both may be on without double translation.
  */
 import { createHash } from 'node:crypto';
-import { parseCidr } from './cidrMath.ts';
+import { prefixFamily, parsePrefix } from '../common/ipPrefix.ts';
 import { runInNetns } from './netnsCommand.ts';
 
 export const NAT_TABLE = 'podnet-nat';
@@ -29,7 +29,7 @@ export function masqueradeScript(clusterCidrs: readonly string[]): string {
     `add chain ${t} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
   ];
   for (const family of [4, 6] as const) {
-    const cidrs = clusterCidrs.filter((c) => parseCidr(c).family === family);
+    const cidrs = clusterCidrs.filter((c) => prefixFamily(parsePrefix(c, { hostBits: 'clear' })) === family);
     if (!cidrs.length) continue;
     const ipk = family === 4 ? 'ip' : 'ip6';
     const src = cidrs.length === 1 ? cidrs[0] : `{ ${cidrs.join(', ')} }`;

@@ -10,10 +10,10 @@
  *
  * Pure: Node in, PeerNode or a reason out.
  */
-import { isIP } from 'node:net';
 import type { Node } from '../store/types.ts';
-import { canonicalCidr } from './cidrMath.ts';
+import { canonicalPrefix } from '../common/ipPrefix.ts';
 import type { PeerNode, PeerProblem, RoutingSettings } from './routingModel.ts';
+import { ipFamilyOf } from '../common/ipAddress.ts';
 
 export const ANNOTATION = {
   backend: 'podnet.io/backend',
@@ -27,7 +27,7 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 export function podCidrsOf(node: Node): string[] {
   const list = node.spec?.podCIDRs?.length ? node.spec.podCIDRs : node.spec?.podCIDR ? [node.spec.podCIDR] : [];
-  return list.map((c) => canonicalCidr(c));
+  return list.map((c) => canonicalPrefix(c));
 }
 
 /** The address peers reach the node at: the annotation, else its first InternalIP. */
@@ -72,7 +72,7 @@ function parseUncached(node: Node): PeerNode | PeerProblem {
   if (podCidrs.length === 0 || !endpoint) {
     return { node: name, code: 'notReady', message: `node ${name} has no ${podCidrs.length === 0 ? 'pod CIDR' : 'tunnel endpoint or InternalIP'} yet` };
   }
-  const family = isIP(endpoint);
+  const family = ipFamilyOf(endpoint);
   if (family !== 4 && family !== 6) {
     return { node: name, code: 'badAnnotation', message: `node ${name}: tunnel endpoint "${endpoint}" is not an IP address` };
   }

@@ -3,10 +3,11 @@
  * before anything touches the kernel (a bad flag is a usage error naming it).
  */
 import { UsageError } from '../common/cli.ts';
+import { AddressError, describeError } from '../common/errors.ts';
 import { parseDaemonFlags, type CommonFlags } from '../daemon/commonFlags.ts';
 import { DEFAULT_NODE_STATE_FILE } from '../ipam/nodeState.ts';
 import { BACKEND_NAMES, isBackendName } from './backends/backendTable.ts';
-import { canonicalCidr } from './cidrMath.ts';
+import { canonicalPrefix } from '../common/ipPrefix.ts';
 import { DEFAULT_VNI, DEFAULT_VXLAN_PORT, type RoutingSettings } from './routingModel.ts';
 
 export const ROUTE_USAGE = `usage: podnetd route [flags]
@@ -50,7 +51,7 @@ export function parseRouteFlags(argv: string[]): RouteFlags {
   const backend = (v.backend as string | undefined) ?? 'vxlan';
   if (!isBackendName(backend)) throw new UsageError(`--backend: unknown backend "${backend}" (one of: ${BACKEND_NAMES.join(', ')})`);
   const clusterCidrs = ((v['cluster-cidr'] as string | undefined) ?? '10.244.0.0/16').split(',').map((c) => c.trim()).filter(Boolean).map((c) => {
-    try { return canonicalCidr(c); } catch { throw new UsageError(`--cluster-cidr: "${c}" is not a CIDR`); }
+    try { return canonicalPrefix(c); } catch (err) { throw new UsageError(`--cluster-cidr: "${c}" is not a CIDR: ${err instanceof AddressError ? err.reason : describeError(err)}`); }
   });
   if (!clusterCidrs.length) throw new UsageError('--cluster-cidr: at least one CIDR is needed');
   return {

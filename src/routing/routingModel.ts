@@ -2,7 +2,7 @@
  * @module routing/routingModel — the data the routing planner produces and the applier consumes: plain objects
  * naming the kernel state podnet wants for the pod network between nodes. No I/O here.
  */
-import type { IpFamily } from '../netlink/ipAddress.ts';
+import type { IpFamily } from '../common/ipAddress.ts';
 import { ROUTE_PROTO } from '../common/routeProtocols.ts';
 
 /** Routes podnet's routing part installs carry this `rtm_protocol`, so the applier finds (and only touches) its own

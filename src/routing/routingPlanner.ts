@@ -9,7 +9,7 @@
 import type { Node } from '../store/types.ts';
 import { BACKENDS } from './backends/backendTable.ts';
 import type { RoutingBackend } from './backends/routingBackend.ts';
-import { hostPrefix, networkAddress, parseCidr } from './cidrMath.ts';
+import { formatPrefix, hostPrefixOf, parsePrefix } from '../common/ipPrefix.ts';
 import { findOverlaps, type Overlap } from './cidrOverlaps.ts';
 import { parsePeer } from './nodeAnnotations.ts';
 import {
@@ -52,7 +52,8 @@ export function planRouting(input: PlanInput): RoutingPlan {
   desired.link = backend.device(local, settings, podMtu);
   if (desired.link) {
     const families = desired.link.kind === 'ipip' ? [4] : [4, 6];
-    desired.addresses = local.podCidrs.filter((c) => families.includes(parseCidr(c).family)).map((c) => hostPrefix(networkAddress(c)));
+    desired.addresses = local.podCidrs.map((c) => parsePrefix(c, { hostBits: 'clear' }))
+      .filter((p) => families.includes(p.addr.family)).map((p) => formatPrefix(hostPrefixOf(p.addr)));
   }
   const problems: PeerProblem[] = [];
   const peers: string[] = [];

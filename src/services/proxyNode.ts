@@ -7,17 +7,22 @@
  */
 import type { Node } from '../store/types.ts';
 import { ConfigError } from '../common/errors.ts';
-import { parseCidr, cidrContains, type Cidr } from './cidr.ts';
+import { AddressError } from '../common/errors.ts';
+import { tryParseIp } from '../common/ipAddress.ts';
+import { parsePrefix, prefixContains, type IpPrefix } from '../common/ipPrefix.ts';
 import { familyOf, isLoopback, LABEL_ZONE, type ProxyNodeInfo } from './serviceModel.ts';
 
-export type NodePortAddresses = 'primary' | Cidr[];
+export type NodePortAddresses = 'primary' | IpPrefix[];
 
 export function parseNodePortAddresses(values: readonly string[], field = '--nodeport-addresses'): NodePortAddresses {
   if (values.length === 0 || (values.length === 1 && values[0] === 'primary')) return 'primary';
   return values.map((v) => {
-    const c = parseCidr(v);
-    if (!c) throw new ConfigError(`"${v}" is not a CIDR (expected e.g. 198.18.0.0/24, or "primary")`, { field });
-    return c;
+    try {
+      return parsePrefix(v, { hostBits: 'clear', bareAddress: true });
+    } catch (err) {
+      if (!(err instanceof AddressError)) throw err;
+      throw new ConfigError(`"${v}" is not a CIDR: ${err.reason} (expected e.g. 198.18.0.0/24, or "primary")`, { field });
+    }
   });
 }
 
@@ -32,7 +37,10 @@ export function proxyNodeInfo(name: string, node: Node | undefined, npa: NodePor
     ips = [v4, v6].filter((x): x is string => x !== undefined);
   } else {
     const all = [...new Set([...statusIPs.map((a) => a.address), ...localAddresses])];
-    ips = all.filter((ip) => npa.some((c) => cidrContains(c, ip)));
+    ips = all.filter((ip) => {
+      const a = tryParseIp(ip);
+      return a !== undefined && npa.some((c) => prefixContains(c, a));
+    });
   }
   return { name, ...(zone ? { zone } : {}), nodePortIPs: ips.filter((ip) => !isLoopback(ip)) };
 }

@@ -6,11 +6,11 @@
  * family. Backends never look at Kubernetes objects; every Kubernetes rule (policies, fallback, topology, labels
  * that opt a Service out) is decided here, once, and unit-tested table-style like kube-proxy's own tests.
  */
-import { isIP } from 'node:net';
 import type { IPFamily, Protocol, Service, EndpointSlice } from '../store/types.ts';
 import { categorizeEndpoints, type EndpointInfo, type TopologyMode } from './endpointSelection.ts';
 import { collectEndpoints } from './sliceEndpoints.ts';
-import { parseCidr } from './cidr.ts';
+import { ipFamilyOf, type IpFamily } from '../common/ipAddress.ts';
+import { formatPrefix, tryParsePrefix } from '../common/ipPrefix.ts';
 
 export const LABEL_SERVICE_PROXY_NAME = 'service.kubernetes.io/service-proxy-name';
 export const LABEL_HEADLESS = 'service.kubernetes.io/headless';
@@ -76,9 +76,13 @@ export interface ServiceModel {
   nodePortIPs: Record<IPFamily, string[]>;
 }
 
+export function familyName(f: IpFamily): IPFamily {
+  return f === 4 ? 'IPv4' : 'IPv6';
+}
+
 export function familyOf(ip: string): IPFamily | null {
-  const v = isIP(ip);
-  return v === 4 ? 'IPv4' : v === 6 ? 'IPv6' : null;
+  const v = ipFamilyOf(ip);
+  return v === undefined ? null : familyName(v);
 }
 
 /** Why a Service is not proxied at all, or null. */
@@ -105,8 +109,9 @@ function ofFamily(ips: readonly string[] | undefined, family: IPFamily): string[
 function rangesOfFamily(ranges: readonly string[] | undefined, family: IPFamily): string[] {
   const out: string[] = [];
   for (const r of ranges ?? []) {
-    const c = parseCidr(r.trim());
-    if (c && c.family === family) out.push(`${c.address}/${c.prefix}`);
+    // Canonical text (host bits cleared, RFC 5952) is what goes into the nft set, whatever the Service spelled.
+    const c = tryParsePrefix(r.trim(), { hostBits: 'clear', bareAddress: true });
+    if (c && familyName(c.addr.family) === family) out.push(formatPrefix(c));
   }
   return out;
 }

@@ -8,7 +8,9 @@ import {
   RT_SCOPE, bitNames, enumName,
 } from '../constants.ts';
 import { NetlinkEncodeError } from '../errors.ts';
-import { formatIp, ipFamilyOf, parseIp, parsePrefix, type IpFamily } from '../ipAddress.ts';
+import { formatIp, type IpFamily } from '../../common/ipAddress.ts';
+import { lastOf } from '../../common/ipPrefix.ts';
+import { parseAddrPrefix } from '../addressText.ts';
 import type { NetlinkSocket } from '../netlinkSocket.ts';
 import { addrBody, type AddrAttrs } from '../specs/addrSpec.ts';
 import type { Links } from './links.ts';
@@ -44,13 +46,6 @@ export interface Address {
   attrs: AddrAttrs;
 }
 
-function v4Broadcast(address: string, prefixLen: number): string {
-  const b = parseIp(address);
-  const n = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-  const host = prefixLen === 32 ? 0 : (0xffffffff >>> prefixLen);
-  const x = (n | host) >>> 0;
-  return formatIp(Uint8Array.of(x >>> 24, (x >>> 16) & 0xff, (x >>> 8) & 0xff, x & 0xff));
-}
 
 export function addrFlagBits(flags: readonly string[] = []): number {
   return flags.reduce((bits, f) => {
@@ -70,17 +65,17 @@ function scopeNumber(scope: string | number | undefined, fallback: number): numb
 
 /** RTM_NEWADDR / RTM_DELADDR body. */
 export function encodeAddress(w: ByteWriter, spec: AddressSpec, index: number): void {
-  const { address, prefixLen, family } = parsePrefix(spec.address);
+  const { address, prefixLen, family, prefix } = parseAddrPrefix(spec.address);
   const flags = addrFlagBits(spec.flags);
   const attrs: AddrAttrs = { IFA_LOCAL: address, IFA_ADDRESS: address, IFA_LABEL: spec.label, IFA_RT_PRIORITY: spec.metric };
   if (flags > 0xff) attrs.IFA_FLAGS = flags;
   if (spec.peer) {
     if (family !== 4) throw new NetlinkEncodeError(`${spec.address}: a peer address is IPv4 only here`);
-    attrs.IFA_ADDRESS = parsePrefix(spec.peer).address;
+    attrs.IFA_ADDRESS = parseAddrPrefix(spec.peer).address;
   }
   if (spec.broadcast !== undefined) {
     if (family !== 4) throw new NetlinkEncodeError(`${spec.address}: broadcast is IPv4 only`);
-    attrs.IFA_BROADCAST = spec.broadcast === true ? v4Broadcast(address, prefixLen) : spec.broadcast;
+    attrs.IFA_BROADCAST = spec.broadcast === true ? formatIp(lastOf(prefix)) : spec.broadcast;
   }
   if (spec.label && family !== 4) throw new NetlinkEncodeError(`${spec.address}: labels are IPv4 only`);
   addrBody.encode(w, {
@@ -148,7 +143,7 @@ export class Addresses {
   }
 
   async #modify(type: number, flags: number, spec: AddressSpec, verb: string): Promise<void> {
-    ipFamilyOf(parsePrefix(spec.address).address);
+    parseAddrPrefix(spec.address); // refuse a bad address before resolving the device
     const index = await this.#links.index(spec.dev);
     await this.#nl.request({ type, flags, what: `${verb} address ${spec.address} on ${String(spec.dev)}`, body: (w) => encodeAddress(w, spec, index) });
   }

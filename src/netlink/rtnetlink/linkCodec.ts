@@ -6,7 +6,7 @@ import { ByteWriter } from '../byteWriter.ts';
 import { AF_UNSPEC, IFF_LOWER_UP, IFF_UP, NLM_F_CREATE, NLM_F_EXCL, RTM_DELLINK, RTM_NEWLINK } from '../constants.ts';
 import type { RawRequest } from '../netlinkWorkerPool.ts';
 import { NetlinkEncodeError } from '../errors.ts';
-import { ipFamilyOf } from '../ipAddress.ts';
+import { requireIpFamily } from '../addressText.ts';
 import { linkBody, type BridgeAttrs, type IptunAttrs, type LinkAttrs, type VxlanAttrs } from '../specs/linkSpec.ts';
 import type { IfInfoMsg } from '../structs.ts';
 
@@ -75,8 +75,8 @@ export function vxlanData(spec: VxlanSpec, dev?: number): VxlanAttrs {
   if (!Number.isInteger(spec.vni) || spec.vni < 0 || spec.vni > 0xffffff) throw new NetlinkEncodeError(`vxlan ${spec.name}: VNI must be 0..16777215, got ${spec.vni}`);
   const d: VxlanAttrs = { IFLA_VXLAN_ID: spec.vni };
   const remote = spec.remote ?? spec.group;
-  if (remote) d[ipFamilyOf(remote) === 4 ? 'IFLA_VXLAN_GROUP' : 'IFLA_VXLAN_GROUP6'] = remote;
-  if (spec.local) d[ipFamilyOf(spec.local) === 4 ? 'IFLA_VXLAN_LOCAL' : 'IFLA_VXLAN_LOCAL6'] = spec.local;
+  if (remote) d[requireIpFamily(remote) === 4 ? 'IFLA_VXLAN_GROUP' : 'IFLA_VXLAN_GROUP6'] = remote;
+  if (spec.local) d[requireIpFamily(spec.local) === 4 ? 'IFLA_VXLAN_LOCAL' : 'IFLA_VXLAN_LOCAL6'] = spec.local;
   if (dev !== undefined) d.IFLA_VXLAN_LINK = dev;
   if (spec.port !== undefined) d.IFLA_VXLAN_PORT = spec.port;
   d.IFLA_VXLAN_TTL = spec.ttl;
@@ -110,7 +110,7 @@ function infoOf(spec: LinkCreateSpec, refs: ResolvedRefs): NonNullable<LinkAttrs
       return { IFLA_INFO_KIND: 'vxlan', IFLA_INFO_DATA: vxlanData(spec, refs.dev) };
     case 'ipip': {
       const data: IptunAttrs = { IFLA_IPTUN_LOCAL: spec.local, IFLA_IPTUN_REMOTE: spec.remote, IFLA_IPTUN_TTL: spec.ttl, IFLA_IPTUN_LINK: refs.dev };
-      for (const a of [spec.local, spec.remote]) if (a && ipFamilyOf(a) !== 4) throw new NetlinkEncodeError(`ipip ${spec.name}: ${a} is not IPv4`);
+      for (const a of [spec.local, spec.remote]) if (a && requireIpFamily(a) !== 4) throw new NetlinkEncodeError(`ipip ${spec.name}: ${a} is not IPv4`);
       return { IFLA_INFO_KIND: 'ipip', IFLA_INFO_DATA: data };
     }
   }

@@ -9,7 +9,8 @@ import {
   RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH, bitNames,
 } from '../constants.ts';
 import { NetlinkEncodeError } from '../errors.ts';
-import { ipFamilyOf, type IpFamily } from '../ipAddress.ts';
+import type { IpFamily } from '../../common/ipAddress.ts';
+import { requireIpFamily } from '../addressText.ts';
 import type { NetlinkSocket } from '../netlinkSocket.ts';
 import { neighBody, type NeighAttrs } from '../specs/neighSpec.ts';
 import type { Links } from './links.ts';
@@ -66,7 +67,7 @@ function stateBits(state: NudState | undefined): number {
 }
 
 export function encodeNeighbour(w: ByteWriter, spec: NeighbourSpec, index: number): void {
-  const family = ipFamilyOf(spec.address);
+  const family = requireIpFamily(spec.address);
   if (spec.proxy && spec.lladdr) throw new NetlinkEncodeError(`proxy entry ${spec.address}: takes no lladdr`);
   const flags = (spec.proxy ? NTF.proxy! : 0) | (spec.router ? NTF.router! : 0);
   neighBody.encode(w, { ndm_family: family === 4 ? AF_INET : AF_INET6, ndm_ifindex: index, ndm_state: stateBits(spec.state), ndm_flags: flags }, {

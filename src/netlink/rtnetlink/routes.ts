@@ -10,7 +10,8 @@ import {
   RTNH_F_ONLINK, RTN, RTPROT, RT_SCOPE, RT_TABLE, enumName,
 } from '../constants.ts';
 import { NetlinkEncodeError } from '../errors.ts';
-import { ipFamilyOf, parsePrefix, type IpFamily } from '../ipAddress.ts';
+import type { IpFamily } from '../../common/ipAddress.ts';
+import { parseAddrPrefix, requireIpFamily } from '../addressText.ts';
 import type { NetlinkSocket } from '../netlinkSocket.ts';
 import { routeBody, type RouteAttrs, type RtNextHop } from '../specs/routeSpec.ts';
 import type { Links } from './links.ts';
@@ -85,9 +86,9 @@ function lookup(table: Readonly<Record<string, number>>, v: string | number | un
 }
 
 function routeFamily(spec: RouteSpec): IpFamily {
-  if (spec.dst !== 'default') return parsePrefix(spec.dst).family;
+  if (spec.dst !== 'default') return parseAddrPrefix(spec.dst).family;
   const gw = spec.gateway ?? spec.nexthops?.find((h) => h.gateway)?.gateway;
-  if (gw) return ipFamilyOf(gw);
+  if (gw) return requireIpFamily(gw);
   if (spec.family) return spec.family;
   throw new NetlinkEncodeError('a default route without a gateway needs `family`');
 }
@@ -101,7 +102,7 @@ export interface RouteRefs {
 /** RTM_NEWROUTE / RTM_DELROUTE body. `forDelete` switches to iproute2's match-anything defaults. */
 export function encodeRoute(w: ByteWriter, spec: RouteSpec, refs: RouteRefs, forDelete = false): void {
   const family = routeFamily(spec);
-  const dst = spec.dst === 'default' ? { address: undefined, prefixLen: 0 } : parsePrefix(spec.dst);
+  const dst = spec.dst === 'default' ? { address: undefined, prefixLen: 0 } : parseAddrPrefix(spec.dst);
   const table = lookup(RT_TABLE, spec.table, 'table') ?? RT_TABLE.main!;
   const hasGateway = spec.gateway !== undefined || (spec.nexthops?.length ?? 0) > 0;
   const type = lookup(RTN, spec.type, 'type') ?? (forDelete ? 0 : RTN.unicast!);
@@ -114,7 +115,7 @@ export function encodeRoute(w: ByteWriter, spec: RouteSpec, refs: RouteRefs, for
     RTA_PREFSRC: spec.prefsrc,
     RTA_TABLE: table,
   };
-  for (const a of [spec.gateway, spec.prefsrc]) if (a && ipFamilyOf(a) !== family) throw new NetlinkEncodeError(`route ${spec.dst}: ${a} is not IPv${family}`);
+  for (const a of [spec.gateway, spec.prefsrc]) if (a && requireIpFamily(a) !== family) throw new NetlinkEncodeError(`route ${spec.dst}: ${a} is not IPv${family}`);
   if (spec.metrics) {
     const m = spec.metrics;
     attrs.RTA_METRICS = { RTAX_LOCK: m.lock, RTAX_MTU: m.mtu, RTAX_ADVMSS: m.advmss, RTAX_HOPLIMIT: m.hoplimit, RTAX_INITCWND: m.initcwnd, RTAX_INITRWND: m.initrwnd, RTAX_WINDOW: m.window };
@@ -134,7 +135,7 @@ export function encodeRoute(w: ByteWriter, spec: RouteSpec, refs: RouteRefs, for
 function nextHop(h: NextHopSpec, dev: number | undefined, family: IpFamily, dst: string): RtNextHop {
   const weight = h.weight ?? 1;
   if (!Number.isInteger(weight) || weight < 1 || weight > 256) throw new NetlinkEncodeError(`route ${dst}: next hop weight must be 1..256`);
-  if (h.gateway && ipFamilyOf(h.gateway) !== family) throw new NetlinkEncodeError(`route ${dst}: next hop ${h.gateway} is not IPv${family}`);
+  if (h.gateway && requireIpFamily(h.gateway) !== family) throw new NetlinkEncodeError(`route ${dst}: next hop ${h.gateway} is not IPv${family}`);
   return { rtnh_flags: h.onlink ? RTNH_F_ONLINK : 0, rtnh_hops: weight - 1, rtnh_ifindex: dev ?? 0, attrs: { RTA_GATEWAY: h.gateway } };
 }
 

@@ -3,20 +3,21 @@
  * uplink. Works only between nodes on one L2 segment (the gateway must be on-link); a peer outside this node's
  * uplink subnet is reported, never silently routed into the default gateway.
  */
-import { cidrContains, parseCidr } from '../cidrMath.ts';
+import { parseIp } from '../../common/ipAddress.ts';
+import { parsePrefix, prefixContains, prefixFamily } from '../../common/ipPrefix.ts';
 import type { LocalNode, PeerNode, PeerProblem } from '../routingModel.ts';
 import { noEntries, type PeerEntries, type RoutingBackend } from './routingBackend.ts';
 
 /** Is the peer's underlay address inside this node's uplink subnet? */
 export function sharesSegment(local: LocalNode, peer: PeerNode): boolean {
   if (local.endpointFamily !== peer.endpointFamily) return false;
-  return cidrContains(parseCidr(`${local.endpoint}/${local.uplink.prefixLen}`), peer.endpoint);
+  return prefixContains(parsePrefix(`${local.endpoint}/${local.uplink.prefixLen}`, { hostBits: 'clear' }), parseIp(peer.endpoint));
 }
 
 export function directPeerEntries(local: LocalNode, peer: PeerNode): PeerEntries {
   const out = noEntries();
   for (const cidr of peer.podCidrs) {
-    if (parseCidr(cidr).family !== peer.endpointFamily) {
+    if (prefixFamily(parsePrefix(cidr, { hostBits: 'clear' })) !== peer.endpointFamily) {
       out.problems.push({ node: peer.name, code: 'familyMismatch', message: `node ${peer.name}: pod CIDR ${cidr} cannot be routed via its IPv${peer.endpointFamily} address ${peer.endpoint} (host-gw routes need a node address of the same family)` });
       continue;
     }

@@ -4,7 +4,7 @@
  * IPv4 only (ipip carries IPv4 in IPv4). Needs the kernel's `ipip` module: the applier fails at start-up with a
  * message naming it when the kernel cannot create the device.
  */
-import { parseCidr } from '../cidrMath.ts';
+import { prefixFamily, parsePrefix } from '../../common/ipPrefix.ts';
 import { IPIP_DEVICE, type PeerProblem } from '../routingModel.ts';
 import { noEntries, type PeerEntries, type RoutingBackend } from './routingBackend.ts';
 
@@ -20,7 +20,7 @@ export const ipipBackend: RoutingBackend = {
     if (peer.endpointFamily !== 4) return { node: peer.name, code: 'familyMismatch', message: `node ${peer.name}: ipip needs an IPv4 tunnel endpoint, got ${peer.endpoint}` };
     const out = noEntries();
     for (const cidr of peer.podCidrs) {
-      if (parseCidr(cidr).family !== 4) {
+      if (prefixFamily(parsePrefix(cidr, { hostBits: 'clear' })) !== 4) {
         out.problems.push({ node: peer.name, code: 'familyMismatch', message: `node ${peer.name}: pod CIDR ${cidr} is IPv6; ipip carries IPv4 only` });
         continue;
       }

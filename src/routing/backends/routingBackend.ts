@@ -3,7 +3,7 @@
  * Backend/Network, reduced to what differs between backends): the tunnel device it needs, its per-packet
  * overhead, and the kernel entries for one remote node. Pure; the applier does the I/O for all of them.
  */
-import type { IpFamily } from '../../netlink/ipAddress.ts';
+import type { IpFamily } from '../../common/ipAddress.ts';
 import type {
   BackendName, DesiredFdb, DesiredLink, DesiredNeighbour, DesiredRoute, LocalNode, PeerNode, PeerProblem, RoutingSettings,
 } from '../routingModel.ts';

@@ -4,8 +4,9 @@
  * pod CIDR one permanent neighbour (VTEP address → VTEP MAC) and one route `CIDR via VTEP dev podnet.1 onlink`.
  * The VTEP address of a node is its pod CIDR's network address, held as /32 (/128) on its podnet.1.
  */
-import type { IpFamily } from '../../netlink/ipAddress.ts';
-import { networkAddress } from '../cidrMath.ts';
+import type { IpFamily } from '../../common/ipAddress.ts';
+import { formatIp } from '../../common/ipAddress.ts';
+import { parsePrefix } from '../../common/ipPrefix.ts';
 import { VXLAN_DEVICE, type DesiredLink, type LocalNode, type PeerNode, type PeerProblem, type RoutingSettings } from '../routingModel.ts';
 import { noEntries, type PeerEntries, type RoutingBackend } from './routingBackend.ts';
 
@@ -24,7 +25,8 @@ export function vxlanPeerEntries(peer: PeerNode): PeerEntries | PeerProblem {
   const out = noEntries();
   out.fdb.push({ lladdr: peer.vtepMac, dst: peer.endpoint });
   for (const cidr of peer.podCidrs) {
-    const vtep = networkAddress(cidr);
+    // flannel's VTEP address is the network address of the node's pod subnet.
+    const vtep = formatIp(parsePrefix(cidr, { hostBits: 'clear' }).addr);
     out.neighbours.push({ address: vtep, lladdr: peer.vtepMac });
     out.routes.push({ dst: cidr, gateway: vtep, dev: 'tunnel', onlink: true });
   }

@@ -5,8 +5,8 @@
  * Pure: bytes in, bytes out. Verified byte for byte against captured ipvsadm requests (test/unit/services/
  * testdata/ipvsadm-captures.json, made with strace — see src/services/README.md).
  */
-import { isIP } from 'node:net';
 import { PodnetError } from '../../common/errors.ts';
+import { ipToBytes, tryParseIp } from '../../common/ipAddress.ts';
 
 export const IPVS_GENL_NAME = 'IPVS';
 export const IPVS_GENL_VERSION = 1;
@@ -70,19 +70,11 @@ const nested = (type: number, parts: Buffer[]) => attr(type | NLA_F_NESTED, Buff
 
 /** union nf_inet_addr: 16 bytes, IPv4 in the first 4. */
 export function inetAddr(ip: string): { af: number; bytes: Buffer } {
-  const v = isIP(ip);
+  const addr = tryParseIp(ip);
+  if (!addr) throw new PodnetError('PODNET_IPVS_BAD_ADDRESS', `IPVS: "${ip}" is not an IP address`);
   const bytes = Buffer.alloc(16);
-  if (v === 4) {
-    ip.split('.').forEach((o, i) => bytes.writeUInt8(Number(o), i));
-    return { af: AF_INET, bytes };
-  }
-  if (v !== 6) throw new PodnetError('PODNET_IPVS_BAD_ADDRESS', `IPVS: "${ip}" is not an IP address`);
-  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, ''];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  groups.forEach((g, i) => bytes.writeUInt16BE(parseInt(g, 16), i * 2));
-  return { af: AF_INET6, bytes };
+  bytes.set(ipToBytes(addr));
+  return { af: addr.family === 4 ? AF_INET : AF_INET6, bytes };
 }
 
 function serviceAttr(s: IpvsService, schedulerName: string, withFlags: boolean): Buffer {

@@ -4,7 +4,7 @@ import {
   type BgpMessage,
 } from '../../../src/bgp/messages.ts';
 import { endOfRib, endOfRibFamily, packUpdates, routeChanges } from '../../../src/bgp/updateMessage.ts';
-import { AFI_IPV4, AFI_IPV6, canonicalPrefix, formatV6, parseV6 } from '../../../src/bgp/bgpPrefix.ts';
+import { AFI_IPV4, AFI_IPV6, canonicalPrefix, formatV6, parseAddress } from '../../../src/bgp/bgpPrefix.ts';
 import { emptyCapabilities } from '../../../src/bgp/capabilities.ts';
 import { describeNotification } from '../../../src/bgp/notification.ts';
 import type { PathAttributes } from '../../../src/bgp/pathAttributes.ts';
@@ -143,7 +143,7 @@ test('the framer reassembles messages split at every byte boundary', (t) => {
 test('prefix and address helpers are canonical', (t) => {
   t.is(canonicalPrefix('10.1.2.3/16'), '10.1.0.0/16');
   t.is(canonicalPrefix('2001:DB8:0:0:1::/64'), '2001:db8::/64');
-  t.is(formatV6(parseV6('2001:db8:0:1:0:0:0:1')!), '2001:db8:0:1::1');
-  t.is(formatV6(parseV6('::')!), '::');
+  t.is(formatV6(parseAddress('2001:db8:0:1:0:0:0:1')!), '2001:db8:0:1::1');
+  t.is(formatV6(parseAddress('::')!), '::');
   t.is(canonicalPrefix('10.0.0.0/33'), null);
 });

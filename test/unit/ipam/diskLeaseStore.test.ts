@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskLeaseStore } from '../../../src/ipam/diskLeaseStore.ts';
 import { lockNameFor, withDirLock } from '../../../src/ipam/fileLock.ts';
-import { formatIp, parseIp } from '../../../src/ipam/ipAddress.ts';
+import { formatIp, parseIp } from '../../../src/common/ipAddress.ts';
 import { ipamAdd, ipamDel } from '../../../src/ipam/ipamPlugin.ts';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {

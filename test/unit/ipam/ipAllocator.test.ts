@@ -1,7 +1,7 @@
 import test from 'ava';
 import { CniError } from '../../../src/cni/cniError.ts';
 import { FakeLeaseStore } from '../../../src/ipam/fakeLeaseStore.ts';
-import { formatIp, parseIp } from '../../../src/ipam/ipAddress.ts';
+import { formatIp, parseIp } from '../../../src/common/ipAddress.ts';
 import { allocateAll } from '../../../src/ipam/ipAllocator.ts';
 import { ipamAdd, ipamDel, ipamGc, ipamStatus } from '../../../src/ipam/ipamPlugin.ts';
 import { compileRange, type RangeSet } from '../../../src/ipam/rangeSet.ts';

@@ -4,7 +4,7 @@ import {
   advertisementFor, decodeNdp, encodeNdp, ICMPV6_NA, ICMPV6_NS, NA_OVERRIDE, NA_SOLICITED, NdpDecodeError, OPT_SOURCE_LLA, OPT_TARGET_LLA,
   optionMac, solicitedNodeGroup, unsolicitedAdvertisement,
 } from '../../../src/lb/ndpCodec.ts';
-import { bytesToIpText, ipTextToBytes } from '../../../src/lb/ipAddress.ts';
+import { ipBytesToText as bytesToIpText, ipTextToBytes } from '../../../src/common/ipAddress.ts';
 import { formatMac, parseMac } from '../../../src/lb/macAddress.ts';
 import { readPcapFrames } from '../../fixtures/lb/pcapReader.ts';
 

@@ -32,7 +32,7 @@ const bad: Array<[string, string, RegExp]> = [
   ['unknown protocol', 'address-pools:\n- name: x\n  protocol: layer3\n  addresses: [10.0.0.0/24]', /address-pools\[0\]\.protocol: must be layer2 or bgp/],
   ['bad range', 'address-pools:\n- name: x\n  protocol: layer2\n  addresses: [10.0.0.9-10.0.0.1]', /addresses\[0\]: .*first address is after the last/],
   ['mixed families', 'address-pools:\n- name: x\n  protocol: layer2\n  addresses: ["10.0.0.1-fd00::1"]', /mixes IPv4 and IPv6/],
-  ['bad prefix', 'address-pools:\n- name: x\n  protocol: layer2\n  addresses: [10.0.0.0/33]', /prefix length must be 0-32/],
+  ['bad prefix', 'address-pools:\n- name: x\n  protocol: layer2\n  addresses: [10.0.0.0/33]', /is not a CIDR: prefix length 33 is out of range 0\.\.32 for IPv4/],
   ['no name', 'address-pools:\n- protocol: layer2\n  addresses: [10.0.0.0/24]', /a pool needs a name/],
   ['flag not boolean', 'address-pools:\n- name: x\n  protocol: layer2\n  auto-assign: "yes"\n  addresses: [10.0.0.0/24]', /auto-assign: must be true or false/],
 ];

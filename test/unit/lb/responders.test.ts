@@ -6,7 +6,7 @@ import {
   decodeNdp, encodeNdp, ICMPV6_NA, ICMPV6_NS, multicastMac, NA_SOLICITED, OPT_SOURCE_LLA, OPT_TARGET_LLA, optionMac,
   solicitedNodeGroup, type NdpPacket,
 } from '../../../src/lb/ndpCodec.ts';
-import { bytesToIpText, ipTextToBytes } from '../../../src/lb/ipAddress.ts';
+import { ipBytesToText as bytesToIpText, ipTextToBytes } from '../../../src/common/ipAddress.ts';
 import { BROADCAST_MAC, formatMac, parseMac } from '../../../src/lb/macAddress.ts';
 
 const OURS = parseMac('02:00:00:00:01:01');

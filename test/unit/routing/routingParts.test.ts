@@ -1,8 +1,7 @@
 /**
- * Smaller pure parts: the identity annotations and VTEP MAC, the masquerade script, the flags, the cidr math.
+ * Smaller pure parts: the identity annotations and VTEP MAC, the masquerade script, the flags (CIDR math itself: test/unit/common/ipAddress.test.ts).
  */
 import test from 'ava';
-import { canonicalCidr, cidrContains, cidrsOverlap, networkAddress } from '../../../src/routing/cidrMath.ts';
 import { masqueradeScript, masqueradeTag } from '../../../src/routing/masquerade.ts';
 import { identityAnnotations, parsePeer } from '../../../src/routing/nodeAnnotations.ts';
 import { missingAnnotations, vtepMacFor } from '../../../src/routing/nodeIdentity.ts';
@@ -59,16 +58,6 @@ test('flags: defaults, and bad values rejected naming the flag', (t) => {
   t.throws(() => parseRouteFlags(['--cluster-cidr', '10.244.0.0/33']), { message: /--cluster-cidr: "10.244.0.0\/33" is not a CIDR/ });
 });
 
-test('cidr math: network address, containment, overlap, both families', (t) => {
-  t.is(networkAddress('10.244.3.7/24'), '10.244.3.0');
-  t.is(networkAddress('fd00:10:244:3::9/64'), 'fd00:10:244:3::');
-  t.is(canonicalCidr('10.244.3.7/20'), '10.244.0.0/20');
-  t.true(cidrContains('198.18.0.0/24', '198.18.0.200'));
-  t.false(cidrContains('198.18.0.0/24', '198.18.1.1'));
-  t.false(cidrContains('198.18.0.0/24', 'fd00::1'));
-  t.true(cidrsOverlap('10.244.0.0/16', '10.244.9.0/24'));
-  t.false(cidrsOverlap('10.244.1.0/24', '10.244.2.0/24'));
-});
 
 test('overlapping pod CIDRs: the later node loses, this node never does; adjacent blocks do not overlap', async (t) => {
   const { findOverlaps } = await import('../../../src/routing/cidrOverlaps.ts');
