@@ -2,8 +2,10 @@
  * podnetd agent --config FILE — every part of the node daemon in one process. This file only composes: each
  * part is an AgentPart started in order and stopped in reverse. Today: node registration (src/node) and the
  * endpoints controller under a leader lease (src/controller; off with the kube store, where the API server's
- * controllers do that work), and routing (src/routing) when the config has a `routing` section. Proxy, DNS and LB
- * parts are added to `parts` here.
+ * controllers do that work), routing (src/routing), the service proxy (src/services/proxyAgentPart.ts), cluster
+ * DNS published at the clusterDNS address (src/dns/dnsAgentPart.ts), the L2 load balancer (src/lb/lbAgentPart.ts)
+ * and the CNI hand-off server (src/cni/handoff/cniAgentPart.ts), each on when its config section is present.
+ * Every part's `check` runs before any part starts, so a bad section changes nothing (errors name file and field).
  */
 import { hostname } from 'node:os';
 import { parseDaemonFlags } from './commonFlags.ts';
@@ -21,17 +23,24 @@ import { derivedVtepMac } from '../routing/vtepMac.ts';
 import { FieldReader } from '../common/config.ts';
 import { backendNamed } from '../routing/backends/backendTable.ts';
 import { DEFAULT_VNI, DEFAULT_VXLAN_PORT, type BackendName } from '../routing/routingModel.ts';
+import { proxyAgentPart } from '../services/proxyAgentPart.ts';
+import { dnsAgentPart } from '../dns/dnsAgentPart.ts';
+import { lbAgentPart } from '../lb/lbAgentPart.ts';
+import { cniAgentPart } from '../cni/handoff/cniAgentPart.ts';
 
 export interface AgentContext {
   store: Store;
   nodeName: string;
   config: AgentConfig;
+  /** The config file, for errors that name file and field. */
+  configFile?: string;
   logger: Logger;
 }
 
-/** One part of the agent. `healthy` feeds /healthz. */
+/** One part of the agent. `check` validates its config section (throws ConfigError); `healthy` feeds /healthz. */
 export interface AgentPart {
   name: string;
+  check?(config: AgentConfig, configFile?: string): void;
   start(ctx: AgentContext): Promise<void>;
   stop(): Promise<void>;
   healthy?(): boolean;
@@ -94,19 +103,24 @@ export function controllerPart(): AgentPart {
  */
 export function routingPart(): AgentPart {
   let agent: { stop(): void } | undefined;
+  const read = (c: AgentConfig, file?: string) => {
+    const r = new FieldReader(c.sections.routing ?? {}, 'routing');
+    const enabled = c.sections.routing !== undefined && r.bool('enabled', true);
+    const vni = r.int('vni', DEFAULT_VNI, { min: 0, max: 0xffffff });
+    const port = r.int('port', DEFAULT_VXLAN_PORT, { min: 1, max: 65535 });
+    const masquerade = r.bool('masquerade', true);
+    const resyncSeconds = r.int('resyncSeconds', 10, { min: 1, max: 3600 });
+    r.rejectUnknown();
+    r.throwIfProblems(file ?? 'routing');
+    if (enabled) backendNamed(c.backend, 'backend');
+    return { enabled, vni, port, masquerade, resyncSeconds };
+  };
   return {
     name: 'routing',
-    async start({ store, nodeName, config: c, logger }) {
-      const r = new FieldReader(c.sections.routing ?? {});
-      const enabled = c.sections.routing !== undefined && r.bool('enabled', true);
-      const vni = r.int('vni', DEFAULT_VNI, { min: 0, max: 0xffffff });
-      const port = r.int('port', DEFAULT_VXLAN_PORT, { min: 1, max: 65535 });
-      const masquerade = r.bool('masquerade', true);
-      const resyncSeconds = r.int('resyncSeconds', 10, { min: 1, max: 3600 });
-      r.rejectUnknown();
-      r.throwIfProblems('routing');
+    check: (c, file) => { read(c, file); },
+    async start({ store, nodeName, config: c, configFile, logger }) {
+      const { enabled, vni, port, masquerade, resyncSeconds } = read(c, configFile);
       if (!enabled) return;
-      backendNamed(c.backend, 'backend');
       const { RouteAgent } = await import('../routing/routeAgent.ts');
       agent = await RouteAgent.start({
         store, nodeName, settings: { backend: c.backend as BackendName, vni, port }, clusterCidrs: [c.clusterCIDR],
@@ -118,20 +132,47 @@ export function routingPart(): AgentPart {
   };
 }
 
+/** The LB part (src/lb/lbAgentPart.ts) when the config has an `lb` section; strict ARP follows `proxy.mode`. */
+export function lbPart(): AgentPart {
+  let inner: AgentPart | undefined;
+  const read = (c: AgentConfig, file?: string) => {
+    const r = new FieldReader(c.sections.lb ?? {}, 'lb');
+    const enabled = c.sections.lb !== undefined && r.bool('enabled', true);
+    r.rejectUnknown();
+    r.throwIfProblems(file);
+    const proxy = c.sections.proxy as { mode?: unknown } | undefined;
+    return { enabled, proxyMode: typeof proxy?.mode === 'string' ? proxy.mode : 'nftables' };
+  };
+  return {
+    name: 'lb',
+    check: (c, file) => { read(c, file); },
+    async start(ctx) {
+      const { enabled, proxyMode } = read(ctx.config, ctx.configFile);
+      if (!enabled) return;
+      inner = lbAgentPart({ proxyMode });
+      await inner.start(ctx);
+    },
+    async stop() { await inner?.stop(); },
+    healthy: () => inner?.healthy?.() ?? true,
+  };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { common, values, help } = parseDaemonFlags(argv, { config: { type: 'string' } });
   if (help) {
     process.stdout.write('usage: podnetd agent --config FILE [--store ...] [--node NAME] [--log-level L] [--health ADDR:PORT]\n');
     return 0;
   }
-  const config = loadAgentConfig(values.config as string | undefined);
+  const configFile = values.config as string | undefined;
+  const config = loadAgentConfig(configFile);
+  const parts = [nodePart(), controllerPart(), routingPart(), proxyAgentPart(), dnsAgentPart(), lbPart(), cniAgentPart()];
+  for (const p of parts) p.check?.(config, configFile);
   const logger = createLogger({ name: 'podnetd', level: common.logLevel });
   const storeFlag = argv.some((a) => a === '--store' || a.startsWith('--store='));
   const nodeFlag = argv.some((a) => a === '--node' || a.startsWith('--node='));
   const store = await openStore(storeFlag ? common.store : config.store ?? common.store, { logger });
   const nodeName = nodeFlag ? common.node : config.nodeName ?? common.node ?? hostname();
-  const ctx: AgentContext = { store, nodeName, config, logger };
-  const parts = [nodePart(), controllerPart(), routingPart()];
+  const ctx: AgentContext = { store, nodeName, config, configFile, logger };
   const started: AgentPart[] = [];
   const ops: OpsServer[] = [];
   try {

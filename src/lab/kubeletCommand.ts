@@ -26,7 +26,7 @@ export function kubeletOptionsFor(lab: Lab, nodeId: string, store: Store) {
   const files = nodeFiles(lab.paths, host.id);
   return {
     store, lab: lab.name, nodeName: host.id, nodeIP: primaryAddress(host), nodeNs: host.ns,
-    recordDir: files.kubeletDir, conflist: files.conflist, cniPath: cniPath(lab.paths), logDir: lab.paths.logDir,
+    recordDir: files.kubeletDir, conflist: files.conflist, cniPath: cniPath(lab.paths, files), logDir: lab.paths.logDir,
     dnsIp: lab.plan.cluster.dnsIp, clusterDomain: 'cluster.local', defaultCommand: podnetctlCommand(),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * @module lab/labControlPlane — after the underlay is up, start what a cluster's companions provide so podnet
- * runs unchanged (design §3): the store (file, or the lab's etcd), the CNI binaries and each node's conflist,
+ * runs unchanged (design §3): the store (file, or the lab's etcd) with the lab's L2 pool, the CNI binaries and each node's conflist,
  * `podnetd agent` in every node namespace, and a lab kubelet per node (n1's also schedules).
  *
  * Order matters and is waited on: a kubelet's first pod needs the node's pod CIDR in node.json, which the
@@ -14,9 +14,12 @@ import { runTool } from '../common/systemTools.ts';
 import { renderConflist } from '../cni/install/conflistTemplate.ts';
 import type { Lab } from './lab.ts';
 import { startLabEtcd } from './labEtcd.ts';
+import { installNodeShims } from './labCniShim.ts';
 import { agentConfigFor, agentRoutes, cniBinDir, nodeFiles } from './labNodeFiles.ts';
 import { isRunning, podnetctlCommand, podnetdCommand } from './labProcesses.ts';
 import { updateLabState } from './labState.ts';
+import { openStore } from '../store/openStore.ts';
+import { retryUpdate } from '../store/store.ts';
 
 export interface ControlPlaneOptions {
   /** Start a lab kubelet per node (default true). */
@@ -34,6 +37,8 @@ export interface ControlPlaneReport {
   agents: string[];
   kubelets: string[];
   routing: boolean;
+  /** Nodes whose pods are set up through podnetd's CNI hand-off (labCniShim.ts), and why none when empty. */
+  handoff: { nodes: string[]; note?: string };
 }
 
 export class LabControlPlaneError extends PodnetError {
@@ -51,8 +56,10 @@ export async function startControlPlane(lab: Lab, opts: ControlPlaneOptions = {}
   const { store, hostStore } = lab.plan.options.store === 'etcd' ? await startLabEtcd(lab)
     : { store: `file:${lab.storeDir}`, hostStore: `file:${lab.storeDir}` };
   updateLabState(lab.paths, (s) => { s.store = store; s.hostStore = hostStore; });
+  await createLbPool(lab, hostStore);
   await installCni(lab);
-  const report: ControlPlaneReport = { store, hostStore, agents: [], kubelets: [], routing: agentRoutes(lab.plan) };
+  const shims = await installNodeShims(lab);
+  const report: ControlPlaneReport = { store, hostStore, agents: [], kubelets: [], routing: agentRoutes(lab.plan), handoff: shims };
   const podnetd = podnetdCommand();
   for (const host of lab.nodes) {
     const files = nodeFiles(lab.paths, host.id);
@@ -85,6 +92,25 @@ export async function startKubelet(lab: Lab, nodeId: string, logLevel = 'info'):
   await lab.spawn(nodeId, kubeletProcess(nodeId), [...ctl.argv, 'lab', 'kubelet', '--name', lab.name,
     '--lab-dir', join(lab.paths.dir, '..'), '--node', nodeId, ...schedule, '--log-level', logLevel],
   { cwd: ctl.cwd, netOnly: true });
+}
+
+/**
+ * The lab's L2 pool (design §3) as MetalLB objects, as an operator would apply them: IPAddressPool `lab` and an
+ * L2Advertisement on the nodes' underlay interface. Created if absent (a user's own edits are kept).
+ */
+async function createLbPool(lab: Lab, hostStore: string): Promise<void> {
+  const { first, last } = lab.plan.cluster.l2Pool;
+  const store = await openStore(hostStore);
+  try {
+    const meta = { name: 'lab', namespace: 'metallb-system' };
+    const dev = lab.nodes[0]?.interfaces[0]?.dev ?? 'eth0';
+    await retryUpdate(store, 'IPAddressPool', meta.name, meta.namespace, (cur) => (cur ? undefined
+      : { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { ...meta }, spec: { addresses: [`${first}-${last}`] } }));
+    await retryUpdate(store, 'L2Advertisement', meta.name, meta.namespace, (cur) => (cur ? undefined
+      : { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { ...meta }, spec: { ipAddressPools: ['lab'], interfaces: [dev] } }));
+  } finally {
+    await store.close();
+  }
 }
 
 /** Install podnet and podnet-ipam once for all nodes (`podnetctl install-cni`, conflists are per node). */

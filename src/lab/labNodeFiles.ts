@@ -8,6 +8,8 @@
  *   net.d/10-podnet.conflist   the CNI config (/etc/cni/net.d)
  *   networks/              IPAM leases (/var/lib/cni/networks)
  *   kubelet/               the lab kubelet's record of the pods it runs on this node
+ *   cni.sock               podnetd's CNI hand-off socket (/run/podnet/cni.sock)
+ *   cni-bin/podnet         the hand-off shim compiled for that socket, first in the node's CNI_PATH
  * The CNI binaries are the same for every node: one install in `<labdir>/cni/bin` (/opt/cni/bin).
  */
 import { join } from 'node:path';
@@ -26,6 +28,10 @@ export interface LabNodeFiles {
   conflist: string;
   ipamDataDir: string;
   kubeletDir: string;
+  /** podnetd's CNI hand-off socket (/run/podnet/cni.sock on a real node). */
+  handoffSocket: string;
+  /** This node's own CNI executables: the hand-off shim compiled for handoffSocket (labCniShim.ts). */
+  shimDir: string;
 }
 
 export function nodeFiles(paths: LabPaths, nodeId: string): LabNodeFiles {
@@ -34,6 +40,7 @@ export function nodeFiles(paths: LabPaths, nodeId: string): LabNodeFiles {
   return {
     dir, agentConfig: join(dir, 'podnetd.json'), nodeState: join(dir, 'node.json'), confDir,
     conflist: join(confDir, CONFLIST_FILE), ipamDataDir: join(dir, 'networks'), kubeletDir: join(dir, 'kubelet'),
+    handoffSocket: join(dir, 'cni.sock'), shimDir: join(dir, 'cni-bin'),
   };
 }
 
@@ -41,9 +48,9 @@ export function cniBinDir(paths: LabPaths): string {
   return join(paths.dir, 'cni', 'bin');
 }
 
-/** CNI_PATH for the lab's nodes: our plugins first, then the reference plugins. */
-export function cniPath(paths: LabPaths): string {
-  return [cniBinDir(paths), REFERENCE_PLUGIN_DIR].join(':');
+/** CNI_PATH for the lab's nodes: the node's hand-off shim (when given), our plugins, then the reference plugins. */
+export function cniPath(paths: LabPaths, node?: LabNodeFiles): string {
+  return [...(node ? [node.shimDir] : []), cniBinDir(paths), REFERENCE_PLUGIN_DIR].join(':');
 }
 
 /** The agent's backend: the lab's routing, or vxlan (the agent's default) when the lab runs no routing. */
@@ -59,8 +66,10 @@ export function agentRoutes(plan: LabPlan): boolean {
 
 /**
  * The `podnetd agent` config of one node: node name = the host's id (`n1`), its underlay address, the lab's
- * ranges, per-node files, and a `routing` section when the lab asks for routing. Health on the node's own
- * loopback (each node namespace has its own), on the port podnetd's other parts do not use.
+ * ranges, per-node files, a `routing` section when the lab asks for routing, and every other part: the proxy
+ * (nftables, /healthz on 10256 in the node namespace), DNS on the node's address published as the endpoint of
+ * kube-system/kube-dns at the cluster DNS address (no upstreams: the lab has no way out, so other names are
+ * REFUSED at once instead of timing out), the L2 load balancer, and the CNI hand-off server on a per-node socket.
  */
 export function agentConfigFor(plan: LabPlan, host: LabHost, store: string, files: LabNodeFiles): Record<string, unknown> {
   const c = plan.cluster;
@@ -75,5 +84,9 @@ export function agentConfigFor(plan: LabPlan, host: LabHost, store: string, file
     backend: agentBackend(plan),
     clusterDNS: c.dnsIp,
     ...(agentRoutes(plan) ? { routing: { masquerade: true } } : {}),
+    proxy: { mode: 'nftables', minSyncPeriod: '100ms' },
+    dns: { upstreams: 'none' },
+    lb: {},
+    cni: { handoffSocket: files.handoffSocket },
   };
 }

@@ -17,8 +17,11 @@ export function routingNote(routing: LabRouting, cp: ControlPlaneReport | undefi
 export function controlPlaneLines(lab: Lab, cp: ControlPlaneReport | undefined): string[] {
   if (!cp) return [`store: file:${lab.storeDir} (nothing running uses it: --no-podnet)`];
   const lines = [`store: ${cp.store}${cp.hostStore !== cp.store ? ` (the lab's etcd; from this machine: podnetctl ... --store ${cp.hostStore})` : ''}`];
-  lines.push(`podnetd agent on ${cp.agents.join(', ')} (node registration, pod CIDR, endpoints controller${cp.routing ? ', routing' : ''}); logs ${lab.paths.logDir}`);
-  if (cp.kubelets.length) lines.push(`lab kubelet on ${cp.kubelets.join(', ')} (pods as namespaces through the podnet CNI plugin; n1 also places pods)`);
+  lines.push(`podnetd agent on ${cp.agents.join(', ')} (node registration, pod CIDR, endpoints controller${cp.routing ? ', routing' : ''}, proxy, DNS at the cluster DNS address, L2 LB, CNI hand-off); logs ${lab.paths.logDir}`);
+  if (cp.kubelets.length) {
+    const handoff = cp.handoff.nodes.length ? 'handed off to podnetd by the native shim' : `without podnetd's hand-off: ${cp.handoff.note ?? 'no shim'}`;
+    lines.push(`lab kubelet on ${cp.kubelets.join(', ')} (pods as namespaces through the podnet CNI plugin, ${handoff}; n1 also places pods)`);
+  }
   return lines;
 }
 
