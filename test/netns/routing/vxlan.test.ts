@@ -55,14 +55,14 @@ test.serial('vxlan: the pod MTU fits the tunnel; 1 MiB crosses it; masquerade on
 
   // 1 MiB over TCP pod → pod across the tunnel.
   const server = c.lab.exec(p2.ns, ['timeout', '10', 'socat', '-u', 'TCP-LISTEN:9100,reuseaddr', 'SYSTEM:wc -c'], { allowFailure: true });
-  await new Promise((r) => setTimeout(r, 300));
+  await waitListening(c.lab, p2.ns, 'tcp', 9100);
   await c.lab.exec(p1.ns, ['sh', '-c', `head -c 1048576 /dev/zero | timeout 10 socat -u - TCP:${p2.ip}:9100`]);
   t.is((await server).stdout.trim(), '1048576');
 
   // Who does a UDP server see? The client outside the cluster sees the node; a pod sees the pod.
   const seenBy = async (serverNs: string, serverIp: string) => {
     const srv = c.lab.exec(serverNs, ['timeout', '5', 'socat', '-T2', 'UDP-RECVFROM:9200', 'SYSTEM:echo $SOCAT_PEERADDR'], { allowFailure: true });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitListening(c.lab, serverNs, 'udp', 9200);
     const r = await c.lab.exec(p1.ns, ['sh', '-c', `echo hi | timeout 3 socat -T2 - UDP:${serverIp}:9200`], { allowFailure: true });
     await srv;
     return r.stdout.trim();
@@ -70,3 +70,15 @@ test.serial('vxlan: the pod MTU fits the tunnel; 1 MiB crosses it; masquerade on
   t.is(await seenBy(c.lab.client.ns, '198.18.0.2'), '198.18.0.11', 'leaving the cluster: SNAT to the node address');
   t.is(await seenBy(p2.ns, p2.ip), p1.ip, 'pod to pod: the pod address is kept');
 });
+
+/** Wait (bounded) until a socket listens on `port` in `ns`: a fixed sleep loses the race on a loaded machine. */
+async function waitListening(lab: { exec: (ns: string, argv: string[], o?: { allowFailure?: boolean }) => Promise<{ stdout: string }> },
+  ns: string, proto: 'tcp' | 'udp', port: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const r = await lab.exec(ns, ['ss', '-H', proto === 'tcp' ? '-lnt' : '-lnu', `sport = :${port}`], { allowFailure: true });
+    if (r.stdout.trim()) return;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error(`nothing listens on ${proto} port ${port} in ${ns} after 5 s`);
+}
