@@ -5,7 +5,8 @@
  * way back; answers from an unexpected address or with an unknown ID are ignored); TCP for clients that asked
  * over TCP (so a TC answer is never the end of the road). Health as CoreDNS `forward`: an upstream is down after
  * `maxFails` consecutive failures, probed with `. IN NS` every `healthCheckMs` until it answers; queries go to a
- * random healthy upstream, or to any when none is healthy. More than `maxConcurrent` outstanding queries get
+ * random healthy upstream, or to any when none is healthy, and a query one upstream drops is tried on the others
+ * before the client hears nothing. More than `maxConcurrent` outstanding queries get
  * REFUSED instead of queueing without bound.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -57,16 +58,24 @@ export class UpstreamForwarder {
   async forward(query: Buffer, tcp: boolean): Promise<ForwardOutcome> {
     if (this.#upstreams.length === 0) return { ok: false, reason: 'noUpstream' };
     if (this.#pending.size >= this.#opts.maxConcurrent) return { ok: false, reason: 'overloaded' };
-    const u = this.#pick();
     const clientId = query.readUInt16BE(0);
-    const response = tcp ? await this.#tcpExchange(u, query) : await this.#udpExchange(u, query);
-    if (!response) {
-      this.#failed(u);
-      return { ok: false, reason: 'timeout', upstream: u.label };
+    // Like CoreDNS forward: an upstream that does not answer is not the end; try the others (healthy first) before
+    // the client hears nothing.
+    const tried = new Set<UpstreamState>();
+    let last: UpstreamState | undefined;
+    for (let u = this.#pick(tried); u; u = this.#pick(tried)) {
+      tried.add(u);
+      last = u;
+      const response = tcp ? await this.#tcpExchange(u, query) : await this.#udpExchange(u, query);
+      if (!response) {
+        this.#failed(u);
+        continue;
+      }
+      u.fails = 0;
+      response.writeUInt16BE(clientId, 0);
+      return { ok: true, response, upstream: u.label };
     }
-    u.fails = 0;
-    response.writeUInt16BE(clientId, 0);
-    return { ok: true, response, upstream: u.label };
+    return { ok: false, reason: 'timeout', upstream: last!.label };
   }
 
   close(): void {
@@ -78,9 +87,12 @@ export class UpstreamForwarder {
     this.#sockets.clear();
   }
 
-  #pick(): UpstreamState {
-    const healthy = this.#upstreams.filter((u) => u.fails < this.#opts.maxFails);
-    const from = healthy.length ? healthy : this.#upstreams;
+  /** A random healthy upstream not yet tried for this query, else any untried one; undefined when all were. */
+  #pick(tried: ReadonlySet<UpstreamState>): UpstreamState | undefined {
+    const untried = this.#upstreams.filter((u) => !tried.has(u));
+    const healthy = untried.filter((u) => u.fails < this.#opts.maxFails);
+    const from = healthy.length ? healthy : untried;
+    if (from.length === 0) return undefined;
     return from[from.length === 1 ? 0 : randomInt(from.length)]!;
   }
 
