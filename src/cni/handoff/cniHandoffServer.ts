@@ -50,17 +50,25 @@ export function callerNetns(pid: number): string | undefined {
   }
 }
 
+/** A plugin for one request, and what to release when the request is done. */
+export interface HandoffPlugin {
+  plugin: CniPlugin;
+  release?: () => Promise<void>;
+}
+
 export interface HandoffServerOptions {
   socketPath?: string;
-  /** The plugin for a caller's host namespace (undefined = ours). Default: podnet with the iproute2 dataplane. */
-  pluginFor?: (hostNetns: string | undefined) => CniPlugin;
+  /** The plugin for a caller's host namespace (undefined = ours). Default: podnet with the netlink dataplane. */
+  pluginFor?: (hostNetns: string | undefined) => HandoffPlugin;
 }
 
-function defaultPluginFor(hostNetns: string | undefined): CniPlugin {
-  return podnetPlugin(defaultDeps(hostNetns ? { dataplane: new NetlinkDataplane({ hostNetns }) } : {}));
+/** The warm server is where netlink pays off (no `ip` exec per step); its sockets are closed after each request. */
+function defaultPluginFor(hostNetns: string | undefined): HandoffPlugin {
+  const dataplane = new NetlinkDataplane(hostNetns ? { hostNetns } : {});
+  return { plugin: podnetPlugin(defaultDeps({ dataplane })), release: () => dataplane.close() };
 }
 
-function serve(socket: Socket, pluginFor: (hostNetns: string | undefined) => CniPlugin): void {
+function serve(socket: Socket, pluginFor: (hostNetns: string | undefined) => HandoffPlugin): void {
   const chunks: Buffer[] = [];
   socket.on('data', (c: Buffer) => chunks.push(c));
   socket.on('error', () => socket.destroy());
@@ -71,9 +79,10 @@ function serve(socket: Socket, pluginFor: (hostNetns: string | undefined) => Cni
       return;
     }
     let out = '';
-    runPlugin(pluginFor(req.pid > 0 ? callerNetns(req.pid) : undefined), {
-      env: req.env, stdin: req.stdin, writeStdout: (text) => { out += text; },
-    }).then((code) => socket.end(`${code}\n${out}`), (err: Error) => socket.end(`1\n${JSON.stringify({ cniVersion: '1.1.0', code: 101, msg: err.message })}\n`));
+    const { plugin, release } = pluginFor(req.pid > 0 ? callerNetns(req.pid) : undefined);
+    runPlugin(plugin, { env: req.env, stdin: req.stdin, writeStdout: (text) => { out += text; } })
+      .then((code) => socket.end(`${code}\n${out}`), (err: Error) => socket.end(`1\n${JSON.stringify({ cniVersion: '1.1.0', code: 101, msg: err.message })}\n`))
+      .finally(() => release?.().catch(() => undefined));
   });
 }
 

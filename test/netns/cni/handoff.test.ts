@@ -5,7 +5,7 @@
  * side lands in the *caller's* namespace.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ipJsonIn, rootSnapshot, uniquePrefix } from '../../helpers/netnsFixture.ts';
@@ -35,6 +35,7 @@ test('the shim hands ADD/CHECK/DEL to the server, and falls back to the Node plu
   const server = await startCniHandoffServer({ socketPath });
   server.server.on('connection', () => served.push('request'));
   t.teardown(() => server.close());
+  const fdsBefore = readdirSync('/proc/self/fd').length;
   const added = await c.exec({ command: 'ADD', containerId: 'ctr1', netns: pod1, ifname: 'eth0', config: conf }, shimPath);
   t.is(added.code, 0, added.stdout);
   t.is(served.length, 1, 'the server did the ADD');
@@ -46,6 +47,8 @@ test('the shim hands ADD/CHECK/DEL to the server, and falls back to the Node plu
   const dup = await c.exec({ command: 'ADD', containerId: 'ctr1', netns: pod1, ifname: 'eth0', config: conf }, shimPath);
   t.is(dup.code, 1);
   t.deepEqual(dup.json, { cniVersion: '1.1.0', code: 104, msg: '10.244.1.2 has been allocated to ctr1, duplicate allocation is not allowed' });
+  // podnetd serves every pod of the node for months: a request must leave no socket open behind it.
+  t.true(readdirSync('/proc/self/fd').length <= fdsBefore, 'no file descriptor leaked by 3 served requests');
   await server.close();
   const fallback = await c.exec({ command: 'ADD', containerId: 'ctr2', netns: pod2, ifname: 'eth0', config: conf }, shimPath);
   t.is(fallback.code, 0, fallback.stdout);
