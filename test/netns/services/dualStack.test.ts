@@ -28,7 +28,7 @@ test.serial('IPv4 and IPv6 ClusterIPs and NodePorts of one Service, each family 
   await backend.sync(compileServiceModel({ services: [ds, empty6], slices, node: { name: 'node', nodePortIPs: [NODE_IP, NODE_IP6] } }));
 
   t.deepEqual(await answers(topo.client, '10.96.2.1', 80, 6), ['b1'], 'IPv4: the IPv4 slice');
-  t.deepEqual(await answers(topo.client, 'fd00:96::1', 80, 12), ['b1', 'b2'], 'IPv6: the IPv6 slice');
-  t.deepEqual(await answers(topo.client, NODE_IP6, 30100, 10), ['b1', 'b2'], 'IPv6 NodePort');
+  t.deepEqual(await answers(topo.client, 'fd00:96::1', 80, 40), ['b1', 'b2'], 'IPv6: the IPv6 slice');
+  t.deepEqual(await answers(topo.client, NODE_IP6, 30100, 40), ['b1', 'b2'], 'IPv6 NodePort');
   t.is(await probe(topo.client, 'fd00:96::2', 80), 'refused', 'IPv6 service without endpoints: rejected');
 });

@@ -35,8 +35,8 @@ test.serial('iptables mode: ClusterIP, NodePort, reject without endpoints, parti
   const slices = (ips: string[]) => [slice('web', ips.map((i) => ep(i)))];
   t.is((await ipt.sync(model([web, empty], slices([b1!.ip, b2!.ip])))).kind, 'full');
 
-  t.deepEqual(await answers(topo.client, '10.96.0.10', 80, 12), ['b1', 'b2']);
-  t.deepEqual(await answers(topo.client, NODE_IP, 30080, 10), ['b1', 'b2']);
+  t.deepEqual(await answers(topo.client, '10.96.0.10', 80, 40), ['b1', 'b2']);
+  t.deepEqual(await answers(topo.client, NODE_IP, 30080, 40), ['b1', 'b2']);
   t.is(await probe(topo.client, '10.96.0.20', 80), 'refused');
   t.is(await probe(topo.client, NODE_IP, 30090), 'refused');
 

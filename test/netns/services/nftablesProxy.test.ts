@@ -39,9 +39,9 @@ test.serial('ClusterIP and NodePort reach both backends; no endpoints → refuse
   const elems = listed.nftables.find((x) => x.map)!.map!.elem ?? [];
   t.is(elems.length, 2, 'one service-ips element per ClusterIP port');
 
-  t.deepEqual(await answers(topo.client, '10.96.0.10', 80, 12), ['b1', 'b2'], 'random choice spreads over both backends');
-  t.deepEqual(await answers(topo.client, '10.96.0.10', 81, 12, 'udp'), ['b1', 'b2'], 'UDP port on the same ClusterIP');
-  t.deepEqual(await answers(topo.client, NODE_IP, 30080, 10), ['b1', 'b2'], 'NodePort on the node address');
+  t.deepEqual(await answers(topo.client, '10.96.0.10', 80, 40), ['b1', 'b2'], 'random choice spreads over both backends');
+  t.deepEqual(await answers(topo.client, '10.96.0.10', 81, 40, 'udp'), ['b1', 'b2'], 'UDP port on the same ClusterIP');
+  t.deepEqual(await answers(topo.client, NODE_IP, 30080, 40), ['b1', 'b2'], 'NodePort on the node address');
   t.is(await probe(topo.client, '10.96.0.20', 80), 'refused', 'no endpoints: rejected at once, not a timeout');
   t.is(await probe(topo.client, '10.96.0.10', 8443), 'refused', 'unused port on a live ClusterIP');
   t.is(await probe(topo.client, NODE_IP, 30081), 'refused', 'unallocated NodePort is not ours: plain closed port');
@@ -78,7 +78,7 @@ test.serial('an endpoint change is sent as a diff; a flushed table is detected a
   await restarted.sync(model([web], slices([b1!.ip, b2!.ip]).slice(0, 1)));
   const chains = await nftIn(topo.node, ['list', 'chains', 'ip']);
   t.notRegex(chains, /ns\/other\//, 'chains of the deleted service removed');
-  t.deepEqual(await answers(topo.client, '10.96.0.10', 80, 10), ['b1', 'b2']);
+  t.deepEqual(await answers(topo.client, '10.96.0.10', 80, 40), ['b1', 'b2']);
   t.true(isNoAnswer(await probe(topo.client, '10.96.0.30', 80)), 'deleted service no longer answers');
   await restarted.cleanup();
   t.true(isNoAnswer(await probe(topo.client, '10.96.0.10', 80)), 'cleanup removed the table');

@@ -86,8 +86,8 @@ test.serial('podnetd proxy: store → rules → traffic, endpoint change, health
 
   const health = await until(() => http(topo.node, 'http://127.0.0.1:10256/healthz'), (r) => r.code === 200);
   t.is(health.code, 200, stderr);
-  t.deepEqual(await answers(topo.client, '10.96.0.10', 80, 12), ['b1', 'b2']);
-  t.deepEqual(await answers(topo.client, NODE_IP, 30080, 8), ['b1', 'b2']);
+  t.deepEqual(await answers(topo.client, '10.96.0.10', 80, 40), ['b1', 'b2']);
+  t.deepEqual(await answers(topo.client, NODE_IP, 30080, 40), ['b1', 'b2']);
 
   const hc = await http(topo.client, `http://${NODE_IP}:32000/`);
   t.is(hc.code, 200, 'healthCheckNodePort: a ready local endpoint');
