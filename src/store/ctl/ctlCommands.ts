@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
+import { existsSync } from 'node:fs';
 import { openStore } from '../openStore.ts';
 import type { Store } from '../store.ts';
 import { KINDS, type KindName } from '../types.ts';
@@ -124,7 +125,12 @@ export async function runCtl(verb: string, argv: string[], io: CtlIO = processIO
   const run = VERBS[verb];
   if (!run) throw new UsageError(`unknown command "${verb}"`);
   const flags = parseFlags(argv);
-  const store = await openStore(storeSpecFor(flags.store, io));
+  const spec = storeSpecFor(flags.store, io);
+  // Reading a file store that is not there is almost always a mistyped --store: say so instead of "No resources".
+  if (verb !== 'apply' && spec.startsWith('file:') && !existsSync(spec.slice('file:'.length))) {
+    throw new UsageError(`--store ${spec}: no such directory (is the lab up? \`podnetctl lab up\`)`);
+  }
+  const store = await openStore(spec);
   try {
     return await run(store, flags, io);
   } catch (err) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCtl } from '../../../src/store/ctl/ctlCommands.ts';
@@ -94,4 +94,12 @@ test('the default store: --store, then PODNET_STORE, then the running lab, then 
   t.is(storeSpecFor(undefined, io({ PODNET_STORE: 'kube' }, true)), 'kube');
   t.is(storeSpecFor(undefined, io({}, true)), 'file:/run/podnet-lab/podnet/store');
   t.is(storeSpecFor(undefined, io({}, false)), 'file:/etc/podnet/state');
+});
+
+test('reading a file store that does not exist is a usage error naming it, and creates nothing', async (t) => {
+  const { dir, run } = setup(t);
+  const err = await t.throwsAsync(run('get', 'svc'));
+  t.is(err?.message, `--store file:${join(dir, 'store')}: no such directory (is the lab up? \`podnetctl lab up\`)`);
+  t.false(existsSync(join(dir, 'store')), 'a typo in --store must not leave a new directory behind');
+  t.is((await run('apply', '-f', '-')).code, 0, 'apply may create the store');
 });
