@@ -16,21 +16,15 @@ import type { Lab } from '../../../src/lab/lab.ts';
 import { primaryAddress } from '../../../src/lab/addressPlan.ts';
 import type { AnyKube, Store } from '../../../src/store/store.ts';
 import type { Pod, Service } from '../../../src/store/types.ts';
+import { waitFor as waitForState } from '../../helpers/waitFor.ts';
 
 const DEMO = new URL('../../../deploy/lab-demo.yaml', import.meta.url).pathname;
 const DNS = '10.96.0.10';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Lab waits are long (pods start, stores sync) and poll slowly (each probe execs a command in a namespace). */
+const waitFor = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000) =>
+  waitForState(what, probe, timeoutMs, 200);
 
 /** Poll `get` every 200 ms until it returns a value, at most `tries` times; the error says what was awaited. */
-async function waitFor<T>(what: string, get: () => Promise<T | undefined>, tries = 300): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await get();
-    if (v !== undefined) return v;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 const isReady = (p: Pod | undefined) => p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 async function curl(lab: Lab, from: string, url: string): Promise<{ code: number; body: string }> {
@@ -43,7 +37,7 @@ async function fetchOk(lab: Lab, from: string, url: string): Promise<string> {
   return waitFor(`${url} from ${from}`, async () => {
     const r = await curl(lab, from, url);
     return r.code === 0 && r.body ? r.body : undefined;
-  }, 50);
+  }, 10_000);
 }
 
 async function applyDemo(store: Store): Promise<void> {
@@ -86,7 +80,7 @@ test('lab demo: ClusterIP, NodePort, DNS at 10.96.0.10, LB IP, pods across nodes
   const dig = async (from: string, extra: string[]) => waitFor(`dig ${extra.join(' ')} from ${from}`, async () => {
     const r = await lab.exec(from, ['dig', '+short', '+time=2', '+tries=1', ...extra, `@${DNS}`, 'web.default.svc.cluster.local', 'A'], { allowFailure: true });
     return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-  }, 50);
+  }, 10_000);
   t.is(await dig('web-1', []), clusterIP, 'dig over UDP');
   t.is(await dig('web-2', ['+tcp']), clusterIP, 'dig over TCP');
   const getent = await lab.exec('web-3', ['getent', 'hosts', 'web'], { allowFailure: true });
@@ -115,6 +109,6 @@ test('lab demo: ClusterIP, NodePort, DNS at 10.96.0.10, LB IP, pods across nodes
   const refused = await waitFor('a REJECT for Service empty', async () => {
     const r = await curl(lab, 'web-1', `http://${emptyIP}/`);
     return r.code === 7 ? r : undefined;
-  }, 50);
+  }, 10_000);
   t.is(refused.code, 7, 'curl: connection refused');
 });

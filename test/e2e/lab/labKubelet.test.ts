@@ -9,8 +9,10 @@ import type { Store } from '../../../src/store/store.ts';
 import type { Pod } from '../../../src/store/types.ts';
 import { listNetns, rootSnapshot } from '../../helpers/netnsFixture.ts';
 import { startCluster } from '../../helpers/labFixture.ts';
+import { waitFor as waitForState } from '../../helpers/waitFor.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Lab waits are long (pods start, stores sync) and poll slowly (each probe execs a command in a namespace). */
+const waitFor = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>) => waitForState(what, probe, 60_000, 200);
 
 function pod(name: string, nodeName?: string, command?: string[]): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app: 'web' } },
@@ -18,16 +20,6 @@ function pod(name: string, nodeName?: string, command?: string[]): Pod {
 }
 
 /** Poll (bounded) until `check` returns a value; the failure names what was awaited. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 async function runningPod(store: Store, name: string): Promise<Pod> {
   return waitFor(`pod ${name} Running with an IP`, async () => {
     const p = await store.get('Pod', name, 'default');

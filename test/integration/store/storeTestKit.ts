@@ -2,6 +2,7 @@
 import pino from 'pino';
 import type { Logger } from '../../../src/common/logger.ts';
 import type { Service } from '../../../src/store/types.ts';
+export { waitFor } from '../../helpers/waitFor.ts';
 
 export function service(name: string, namespace: string, port = 80, extra: Partial<Service['spec']> = {}): Service {
   return {
@@ -18,14 +19,6 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
 }
 
 /** Poll until `cond` is true; fail (throw) after `ms`. Not a timing assertion: only a bound on a hang. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 let counter = 0;
 /** A namespace name unique within this process, so tests sharing one store never see each other's objects. */
 export function uniqueNs(tag: string): string {

@@ -12,6 +12,7 @@ import { ingressIps } from '../../../src/lb/allocationStatus.ts';
 import { findTool } from '../../../src/common/systemTools.ts';
 import { rootSnapshot, uniquePrefix } from '../../helpers/netnsFixture.ts';
 import { arpReplyMacs, buildTopology, startCapture } from './lbTopology.ts';
+import { waitFor } from '../../helpers/waitFor.ts';
 
 const run = promisify(execFile);
 const IP = findTool('ip')!;
@@ -22,16 +23,6 @@ test.after.always('root namespace untouched', (t) => t.deepEqual(snapshot.leaks(
 async function inNs(ns: string, cmd: string[], timeoutS = 15): Promise<string> {
   const r = await run(IP, ['netns', 'exec', ns, findTool('timeout')!, String(timeoutS), ...cmd], { encoding: 'utf8' }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   return r.stdout;
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const svc = (name: string, v6 = false): Service => ({
@@ -55,11 +46,11 @@ test.serial('one MAC answers ARP and NDP for LB IPs; after the announcer stops, 
   t.teardown(async () => { for (const lb of running.values()) await lb.stop(); });
   await store.create(svc('web'));
   await store.create(svc('web6', true));
-  const ip4 = await until('an IPv4 address', async () => ingressIps((await store.get('Service', 'web', 'default'))!)[0]);
-  const ip6 = await until('an IPv6 address', async () => ingressIps((await store.get('Service', 'web6', 'default'))!)[0]);
+  const ip4 = await waitFor('an IPv4 address', async () => ingressIps((await store.get('Service', 'web', 'default'))!)[0]);
+  const ip6 = await waitFor('an IPv6 address', async () => ingressIps((await store.get('Service', 'web6', 'default'))!)[0]);
   t.is(ip4, '198.18.0.200');
   t.is(ip6, 'fd00:18::200');
-  const announcerOf = (ip: string) => until(`an announcer of ${ip}`, () => {
+  const announcerOf = (ip: string) => waitFor(`an announcer of ${ip}`, () => {
     const owners = [...running].filter(([, lb]) => lb.announcer.announcements().some((a) => a.ip === ip && a.openInterfaces.includes('eth0')));
     return owners.length === 1 ? owners[0]![0] : undefined;
   });
@@ -86,7 +77,7 @@ test.serial('one MAC answers ARP and NDP for LB IPs; after the announcer stops, 
   running.delete(owner4);
   const next = await announcerOf(ip4);
   t.not(next, owner4);
-  await until('a gratuitous ARP from the new node', () => cap.lines().some((l) => l.includes(macOf(next)) && l.includes(`who-has ${ip4} tell ${ip4}`)) || undefined);
+  await waitFor('a gratuitous ARP from the new node', () => cap.lines().some((l) => l.includes(macOf(next)) && l.includes(`who-has ${ip4} tell ${ip4}`)) || undefined);
   const garp = await cap.stop();
   t.true(garp.some((l) => l.includes(`Reply ${ip4} is-at ${macOf(next)}`)), 'the burst also has the gratuitous reply');
   cap = await startCapture(topo.client, 'arp', 30);

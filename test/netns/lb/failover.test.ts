@@ -14,20 +14,11 @@ import { measureFailover, resolveMac } from '../../../bench/lbBenchFailover.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 import { gatherLbStatus } from '../../../src/lb/lbStatusCommand.ts';
 import { renderLbStatus } from '../../../src/lb/lbStatus.ts';
+import { waitFor } from '../../helpers/waitFor.ts';
 
 const prefix = uniquePrefix('lf');
 const snapshot = rootSnapshot(prefix);
 test.after.always('root namespace untouched', (t) => t.deepEqual(snapshot.leaks(), []));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test.serial('kill -9 of the announcing podnetd lb: another node takes the IP over with gratuitous ARP', async (t) => {
   const topo = buildTopology(prefix, 3);
@@ -38,7 +29,7 @@ test.serial('kill -9 of the announcing podnetd lb: another node takes the IP ove
   const procs = new Map<string, LbProcess>(topo.nodes.map((n) => [n.mac, spawnLb(join(dir, 'store'), n.name, n.ns, join(dir, 'logs'))]));
   t.teardown(() => stopAll(procs.values()));
   const ip = '198.18.0.200';
-  const oldMac = await until('an answer for the LB IP', () => resolveMac(topo.client, ip), 60_000);
+  const oldMac = await waitFor('an answer for the LB IP', () => resolveMac(topo.client, ip), 60_000, 200);
   t.true(topo.nodes.some((n) => n.mac === oldMac));
   const round = await measureFailover(topo.client, ip, oldMac, () => {
     procs.get(oldMac)!.child.kill('SIGKILL');
@@ -51,10 +42,10 @@ test.serial('kill -9 of the announcing podnetd lb: another node takes the IP ove
   const nodeOf = (mac: string) => topo.nodes.find((n) => n.mac === mac)!.name;
   const store = await openStore(`file:${join(dir, 'store')}`);
   t.teardown(() => store.close());
-  const text = await until('the status to show the new node', async () => {
+  const text = await waitFor('the status to show the new node', async () => {
     const out = renderLbStatus(await gatherLbStatus(store));
     return out.includes(`${nodeOf(round.newMac)}   eth0`) ? out : undefined;
-  });
+  }, 30_000, 200);
   t.regex(text, new RegExp(`^198\\.18\\.0\\.200\\s+default/web\\s+default\\s+${nodeOf(round.newMac)}\\s+eth0\\s+ok$`, 'm'), text);
   t.notRegex(text, new RegExp(`speakers alive: [^;]*${round.killed}`));
 });

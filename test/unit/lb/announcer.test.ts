@@ -7,6 +7,7 @@ import { decodeNdp, ICMPV6_NA, NA_OVERRIDE } from '../../../src/lb/ndpCodec.ts';
 import { ipBytesToText as bytesToIpText, ipTextToBytes } from '../../../src/common/ipAddress.ts';
 import { BROADCAST_MAC, formatMac, parseMac } from '../../../src/lb/macAddress.ts';
 import { LbMetrics } from '../../../src/lb/lbMetrics.ts';
+import { waitFor } from '../../helpers/waitFor.ts';
 
 const UP_BCAST = 0x1 | 0x2;
 const link = (index: number, name: string, over: Partial<LinkFacts> = {}): LinkFacts => ({
@@ -33,14 +34,6 @@ function fakeNet() {
   return { sent, deliver, open };
 }
 
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 test('taking an IP sends gratuitous ARP at once and repeats within the window; requests are answered only on its interfaces', async (t) => {
   const net = fakeNet();
   const metrics = new LbMetrics();
@@ -56,7 +49,7 @@ test('taking an IP sends gratuitous ARP at once and repeats within the window; r
   t.deepEqual(na.map((x) => [x.ifname, x.p.type, x.p.flags & NA_OVERRIDE, bytesToIpText(x.p.ipDst)]).sort(), [
     ['eth0', ICMPV6_NA, NA_OVERRIDE, 'ff02::1'], ['eth1', ICMPV6_NA, NA_OVERRIDE, 'ff02::1'],
   ]);
-  await until('a repeated burst', () => net.sent.filter((s) => s.protocol === 0x0806).length >= 4);
+  await waitFor('a repeated burst', () => net.sent.filter((s) => s.protocol === 0x0806).length >= 4);
   await new Promise((r) => setTimeout(r, 250));
   // The window closes: never more than 100/20 + 1 bursts of 2 frames.
   t.true(net.sent.filter((s) => s.protocol === 0x0806).length <= 12);

@@ -4,16 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { Speaker, type SpeakerConfig } from '../../../../src/bgp/speaker.ts';
-
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor } from '../../../helpers/waitFor.ts';
 
 /** A TCP port nobody listens on right now at `address`. */
 export async function freePort(address = '127.0.0.1'): Promise<number> {
