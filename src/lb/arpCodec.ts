@@ -4,7 +4,7 @@
  * the announced IP, sent to the broadcast address, once as a request (target hardware zero) and once as a reply
  * (target hardware = sender), because some stacks update their caches only from one of the two.
  */
-import { BROADCAST_MAC, ZERO_MAC } from './macAddress.ts';
+import { BROADCAST_MAC, ZERO_MAC } from '../common/macAddress.ts';
 
 export const ETHERTYPE_ARP = 0x0806;
 export const ARP_REQUEST = 1;

@@ -7,7 +7,7 @@
  */
 import { ARP_REQUEST, arpReplyTo, decodeArp, encodeArp, gratuitousArp } from './arpCodec.ts';
 import { ipBytesToText, ipTextToBytes } from '../common/ipAddress.ts';
-import { BROADCAST_MAC, macEquals } from './macAddress.ts';
+import { BROADCAST_MAC, macEquals } from '../common/macAddress.ts';
 
 export type ArpDropReason =
   | 'malformed' | 'notRequest' | 'ethernetDestination' | 'gratuitous' | 'fromSelf' | 'notOwned' | 'notThisInterface';

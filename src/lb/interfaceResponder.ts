@@ -9,7 +9,7 @@ import { gratuitousArpFrames, processArpFrame, type OwnershipQuery } from './arp
 import type { FrameSocket, OpenFrameSocket } from './frameSocket.ts';
 import type { LbMetrics } from './lbMetrics.ts';
 import { tryParseIp } from '../common/ipAddress.ts';
-import { parseMac } from './macAddress.ts';
+import { parseMac } from '../common/macAddress.ts';
 import { processNdpFrame, unsolicitedNaFrames } from './ndpResponder.ts';
 
 const ETH_P_ARP = 0x0806;

@@ -8,7 +8,7 @@
  * needs allmulticast or a PACKET_ADD_MEMBERSHIP for 33:33:ff:xx:xx:xx (see README: not done yet).
  */
 import { ipBytesToText, ipTextToBytes } from '../common/ipAddress.ts';
-import { macEquals } from './macAddress.ts';
+import { macEquals } from '../common/macAddress.ts';
 import {
   advertisementFor, decodeNdp, encodeNdp, ICMPV6_NS, multicastMac, OPT_SOURCE_LLA, optionMac, solicitedNodeGroup,
   unsolicitedAdvertisement,

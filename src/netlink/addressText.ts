@@ -8,6 +8,7 @@ import { AddressError } from '../common/errors.ts';
 import { formatIp, ipBytesToText, ipTextToBytes, parseIp, type IpFamily } from '../common/ipAddress.ts';
 import { parsePrefix, type IpPrefix } from '../common/ipPrefix.ts';
 import { NetlinkEncodeError } from './errors.ts';
+import { parseMac as parseCommonMac } from '../common/macAddress.ts';
 
 function asEncodeError<T>(run: () => T): T {
   try {
@@ -47,14 +48,13 @@ export function ipAttrToText(b: Uint8Array): string {
   return ipBytesToText(b);
 }
 
-export function formatMac(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
-}
+export { formatMac } from '../common/macAddress.ts';
 
+/** A MAC in text, as bytes; a bad one is a NetlinkEncodeError (nothing was sent). */
 export function parseMac(text: string): Uint8Array {
-  const parts = text.split(':');
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
-    throw new NetlinkEncodeError(`"${text}" is not a MAC address (expected six hex bytes separated by colons)`);
+  try {
+    return parseCommonMac(text);
+  } catch (err) {
+    throw new NetlinkEncodeError((err as Error).message);
   }
-  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }

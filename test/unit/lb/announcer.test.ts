@@ -5,7 +5,7 @@ import { eligibleInterfaces, type LinkFacts } from '../../../src/lb/linkScan.ts'
 import { ARP_REQUEST, decodeArp, encodeArp } from '../../../src/lb/arpCodec.ts';
 import { decodeNdp, ICMPV6_NA, NA_OVERRIDE } from '../../../src/lb/ndpCodec.ts';
 import { ipBytesToText as bytesToIpText, ipTextToBytes } from '../../../src/common/ipAddress.ts';
-import { BROADCAST_MAC, formatMac, parseMac } from '../../../src/lb/macAddress.ts';
+import { BROADCAST_MAC, formatMac, parseMac } from '../../../src/common/macAddress.ts';
 import { LbMetrics } from '../../../src/lb/lbMetrics.ts';
 import { waitFor } from '../../helpers/waitFor.ts';
 

@@ -5,7 +5,7 @@ import {
   optionMac, solicitedNodeGroup, unsolicitedAdvertisement,
 } from '../../../src/lb/ndpCodec.ts';
 import { ipBytesToText as bytesToIpText, ipTextToBytes } from '../../../src/common/ipAddress.ts';
-import { formatMac, parseMac } from '../../../src/lb/macAddress.ts';
+import { formatMac, parseMac } from '../../../src/common/macAddress.ts';
 import { readPcapFrames } from '../../fixtures/lb/pcapReader.ts';
 
 const fixture = (name: string) => readPcapFrames(new URL(`../../fixtures/lb/${name}.pcap`, import.meta.url));

@@ -7,7 +7,7 @@ import {
   solicitedNodeGroup, type NdpPacket,
 } from '../../../src/lb/ndpCodec.ts';
 import { ipBytesToText as bytesToIpText, ipTextToBytes } from '../../../src/common/ipAddress.ts';
-import { BROADCAST_MAC, formatMac, parseMac } from '../../../src/lb/macAddress.ts';
+import { BROADCAST_MAC, formatMac, parseMac } from '../../../src/common/macAddress.ts';
 
 const OURS = parseMac('02:00:00:00:01:01');
 const CLIENT = parseMac('02:00:00:00:09:09');
