@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { parseDaemonFlags } from './commonFlags.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { startOpsServer, type OpsServer } from '../common/opsServer.ts';
-import { describeError } from '../common/errors.ts';
+import { ConfigError, describeError } from '../common/errors.ts';
 import { openStore } from '../store/openStore.ts';
 import type { Store } from '../store/store.ts';
 import { loadAgentConfig, type AgentConfig } from '../node/agentConfig.ts';
@@ -20,7 +20,7 @@ import { NODE_ANNOTATIONS } from '../node/nodeObject.ts';
 import { EndpointsController } from '../controller/endpointsController.ts';
 import { LeaderElector } from '../controller/leaderElector.ts';
 import { derivedVtepMac } from '../routing/vtepMac.ts';
-import { FieldReader } from '../common/config.ts';
+import { ConfigProblems, FieldReader } from '../common/config.ts';
 import { backendNamed } from '../routing/backends/backendTable.ts';
 import { DEFAULT_VNI, DEFAULT_VXLAN_PORT, type BackendName } from '../routing/routingModel.ts';
 import { proxyAgentPart } from '../services/proxyAgentPart.ts';
@@ -157,6 +157,24 @@ export function lbPart(): AgentPart {
   };
 }
 
+/**
+ * Every part checks its section before anything starts; an operator fixing a config file sees every section's
+ * problems in one run instead of one section per restart.
+ */
+export function checkAllParts(parts: readonly AgentPart[], config: AgentConfig, file?: string): void {
+  const problems: string[] = [];
+  for (const p of parts) {
+    try {
+      p.check?.(config, file);
+    } catch (err) {
+      if (err instanceof ConfigProblems) problems.push(...err.problems);
+      else if (err instanceof ConfigError) problems.push(err.file && err.message.startsWith(`${err.file}: `) ? err.message.slice(err.file.length + 2) : err.message);
+      else throw err;
+    }
+  }
+  if (problems.length > 0) throw new ConfigProblems(problems, file);
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { common, values, help } = parseDaemonFlags(argv, { config: { type: 'string' } });
   if (help) {
@@ -166,7 +184,7 @@ export async function run(argv: string[]): Promise<number> {
   const configFile = values.config as string | undefined;
   const config = loadAgentConfig(configFile);
   const parts = [nodePart(), controllerPart(), routingPart(), proxyAgentPart(), dnsAgentPart(), lbPart(), cniAgentPart()];
-  for (const p of parts) p.check?.(config, configFile);
+  checkAllParts(parts, config, configFile);
   const logger = createLogger({ name: 'podnetd', level: common.logLevel });
   const storeFlag = argv.some((a) => a === '--store' || a.startsWith('--store='));
   const nodeFlag = argv.some((a) => a === '--node' || a.startsWith('--node='));

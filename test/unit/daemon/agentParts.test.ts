@@ -4,7 +4,7 @@
  * The parts running together are tested end to end in test/e2e/demo/labDemo.test.ts.
  */
 import test from 'ava';
-import { lbPart, routingPart, type AgentPart } from '../../../src/daemon/agentPart.ts';
+import { checkAllParts, lbPart, routingPart, type AgentPart } from '../../../src/daemon/agentPart.ts';
 import { proxyAgentPart, readProxySection } from '../../../src/services/proxyAgentPart.ts';
 import { dnsAgentPart, dnsEndpointSlice, dnsService, readDnsSection } from '../../../src/dns/dnsAgentPart.ts';
 import { cniAgentPart } from '../../../src/cni/handoff/cniAgentPart.ts';
@@ -46,6 +46,14 @@ test('bad fields: each part\'s check fails naming the file and the field', (t) =
     t.regex(text, field);
     t.regex(text, /\/etc\/podnet\/podnetd\.yaml/);
   }
+});
+
+test('several bad sections: one error lists every section\'s problems, naming the file once', (t) => {
+  const c = config({ proxy: { mode: 'fast' }, dns: { ttl: -1 }, routing: { vni: 1 << 25 } });
+  const err = t.throws(() => checkAllParts(parts(), c, '/etc/podnet/podnetd.yaml'));
+  const text = describeError(err);
+  t.regex(text, /^\/etc\/podnet\/podnetd\.yaml: 3 problems/);
+  for (const field of [/proxy\.mode/, /dns\.ttl/, /routing\.vni/]) t.regex(text, field);
 });
 
 test('a part is off without its section or with enabled: false; defaults follow the agent config', (t) => {
