@@ -4,6 +4,8 @@
  * The parts running together are tested end to end in test/e2e/demo/labDemo.test.ts.
  */
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { checkAllParts, lbPart, routingPart, type AgentPart } from '../../../src/daemon/agentPart.ts';
 import { proxyAgentPart, readProxySection } from '../../../src/services/proxyAgentPart.ts';
 import { dnsAgentPart, dnsEndpointSlice, dnsService, readDnsSection } from '../../../src/dns/dnsAgentPart.ts';
@@ -46,6 +48,13 @@ test('bad fields: each part\'s check fails naming the file and the field', (t) =
     t.regex(text, field);
     t.regex(text, /\/etc\/podnet\/podnetd\.yaml/);
   }
+});
+
+test('the shipped deploy ConfigMap turns every part on and every part accepts it', (t) => {
+  const cm = parseAllDocuments(readFileSync(new URL('../../../deploy/podnet-config.yaml', import.meta.url), 'utf8'))[0]!.toJS() as { data: Record<string, string> };
+  const c = readAgentConfig({ ...parseYaml(cm.data['agent.yaml']!), nodeIP: '10.0.0.5' }, 'agent.yaml');
+  t.deepEqual(Object.keys(c.sections).sort(), ['cni', 'dns', 'lb', 'proxy', 'routing']);
+  t.notThrows(() => checkAllParts(parts(), c, 'agent.yaml'));
 });
 
 test('several bad sections: one error lists every section\'s problems, naming the file once', (t) => {
