@@ -57,6 +57,21 @@ async function buildBundles() {
   const { bundleCniExecutables } = await import('../src/cni/install/cniBundler.ts');
   await bundleCniExecutables(join(root, 'bin'));
   copyFileSync(join(root, 'src', 'cni', 'handoff', 'podnet-shim.c'), join(root, 'bin', 'podnet-shim.c'));
+  buildPrebuiltShim();
+}
+
+/**
+ * The shim with the default socket (/run/podnet/cni.sock) and `podnet-node` beside itself: install-cni copies it
+ * where the node has no C compiler (a container image); other socket paths are compiled at install time.
+ */
+function buildPrebuiltShim() {
+  const source = join(root, 'bin', 'podnet-shim.c');
+  const target = join(root, 'bin', 'podnet-shim');
+  try {
+    execFileSync('cc', ['-O2', '-o', target, source], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    console.warn(`podnet-shim not prebuilt (install-cni --handoff will need cc on the node): ${err.message.split('\n')[0]}`);
+  }
 }
 
 if (!args.has('--bundles-only')) buildNative();

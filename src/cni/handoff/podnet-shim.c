@@ -10,8 +10,11 @@
  * "PID=<pid>\n", "\n", then stdin until EOF (shutdown of our write side). Response: "<exit code>\n" then stdout.
  *
  * Build: cc -O2 -DSOCKET_PATH='"/run/podnet/cni.sock"' -DFALLBACK='"/opt/cni/bin/podnet-node"' -o podnet podnet-shim.c
+ * Without -DFALLBACK the Node plugin is `podnet-node` beside this executable, wherever it was installed: that is
+ * how `npm run build` prebuilds one shim for nodes that have no C compiler (the DaemonSet's default paths).
  */
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +25,7 @@
 #ifndef SOCKET_PATH
 #define SOCKET_PATH "/run/podnet/cni.sock"
 #endif
-#ifndef FALLBACK
-#define FALLBACK "/opt/cni/bin/podnet-node"
-#endif
+#include <limits.h>
 
 extern char **environ;
 
@@ -47,9 +48,24 @@ static void fail(const char *msg) {
   exit(1);
 }
 
+static const char *fallback_path(void) {
+#ifdef FALLBACK
+  return FALLBACK;
+#else
+  static char path[PATH_MAX];
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return "/opt/cni/bin/podnet-node";
+  self[n] = '\0';
+  snprintf(path, sizeof(path), "%s/podnet-node", dirname(self));
+  return path;
+#endif
+}
+
 static void fallback(char **argv) {
-  execv(FALLBACK, argv);
-  printf("{\"cniVersion\":\"1.1.0\",\"code\":101,\"msg\":\"podnet: cannot exec %s: %s\"}\n", FALLBACK, strerror(errno));
+  const char *path = fallback_path();
+  execv(path, argv);
+  printf("{\"cniVersion\":\"1.1.0\",\"code\":101,\"msg\":\"podnet: cannot exec %s: %s\"}\n", path, strerror(errno));
   exit(1);
 }
 

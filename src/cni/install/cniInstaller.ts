@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTool } from '../../common/systemTools.ts';
+import { DEFAULT_HANDOFF_SOCKET } from '../handoff/cniHandoffServer.ts';
 
 export const CNI_EXECUTABLES = ['podnet', 'podnet-ipam'] as const;
 
@@ -94,21 +95,36 @@ export function installExecutable(opts: InstallOptions, name: string, launcherNa
   return { name, path: launcher, snapshot: false, note: note ?? 'the snapshot launcher did not answer VERSION' };
 }
 
+/** `npm run build`'s shim (bin/podnet-shim): default socket, `podnet-node` beside itself. */
+function prebuiltShimFor(opts: InstallOptions, fallback: InstalledExecutable): string | undefined {
+  const prebuilt = join(opts.bundleDir, 'podnet-shim');
+  const defaults = opts.handoff!.socketPath === DEFAULT_HANDOFF_SOCKET && fallback.path === join(opts.binDir, 'podnet-node');
+  return defaults && existsSync(prebuilt) ? prebuilt : undefined;
+}
+
 function installShim(opts: InstallOptions, fallback: InstalledExecutable): InstalledExecutable {
   const { socketPath, shimSource } = opts.handoff!;
-  const cc = findTool('cc');
   const target = join(opts.binDir, 'podnet');
-  if (!cc) return { ...fallback, note: 'no C compiler: installed without the podnetd hand-off' };
+  const prebuilt = prebuiltShimFor(opts, fallback);
+  const cc = prebuilt ? undefined : findTool('cc');
+  if (!prebuilt && !cc) {
+    return { ...fallback, note: `no C compiler and no prebuilt shim for socket ${socketPath}: installed without the podnetd hand-off` };
+  }
   const tmp = join(opts.binDir, `.podnet.shim-${process.pid}`);
   try {
-    execFileSync(cc, ['-O2', `-DSOCKET_PATH=${JSON.stringify(socketPath)}`, `-DFALLBACK=${JSON.stringify(fallback.path)}`,
-      '-o', tmp, shimSource], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+    if (prebuilt) copyFileSync(prebuilt, tmp);
+    else {
+      execFileSync(cc!, ['-O2', `-DSOCKET_PATH=${JSON.stringify(socketPath)}`, `-DFALLBACK=${JSON.stringify(fallback.path)}`,
+        '-o', tmp, shimSource], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+    }
+    chmodSync(tmp, 0o755);
     renameSync(tmp, target);
   } finally {
     rmSync(tmp, { force: true });
   }
   if (!answersVersion([target])) throw new Error(`${target} (hand-off shim) does not answer VERSION after installation`);
-  return { name: 'podnet', path: target, snapshot: fallback.snapshot, note: `hand-off to ${socketPath}, else ${fallback.path}` };
+  const how = prebuilt ? 'prebuilt' : 'compiled';
+  return { name: 'podnet', path: target, snapshot: fallback.snapshot, note: `${how} hand-off to ${socketPath}, else ${fallback.path}` };
 }
 
 export function installCni(opts: InstallOptions): InstalledExecutable[] {

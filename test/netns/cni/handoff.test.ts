@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { ipJsonIn, rootSnapshot, uniquePrefix } from '../../helpers/netnsFixture.ts';
 import { installCni } from '../../../src/cni/install/cniInstaller.ts';
 import { bundleCniExecutables } from '../../../src/cni/install/cniBundler.ts';
-import { startCniHandoffServer } from '../../../src/cni/handoff/cniHandoffServer.ts';
+import { execFileSync } from 'node:child_process';
+import { DEFAULT_HANDOFF_SOCKET, startCniHandoffServer } from '../../../src/cni/handoff/cniHandoffServer.ts';
 import { hostVethName } from '../../../src/cni/attachmentNames.ts';
 import { makeCluster, ping } from './helpers/cniFixture.ts';
 
@@ -58,4 +59,24 @@ test('the shim hands ADD/CHECK/DEL to the server, and falls back to the Node plu
     t.is((await c.exec({ command: 'DEL', containerId: id, netns: pod, ifname: 'eth0', config: conf }, shimPath)).code, 0);
   }
   t.deepEqual(ipJsonIn<Array<{ ifname: string }>>(c.node, ['link', 'show']).map((l) => l.ifname).sort(), ['lo', 'up0']);
+});
+
+test('a node without a C compiler: install-cni uses the prebuilt shim, which finds podnet-node beside itself', async (t) => {
+  const c = await makeCluster(t, `${prefix}b`);
+  const work = mkdtempSync(join(tmpdir(), 'podnet-handoff-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  await bundleCniExecutables(work);
+  const source = new URL('../../../src/cni/handoff/podnet-shim.c', import.meta.url).pathname;
+  execFileSync('cc', ['-O2', '-o', join(work, 'podnet-shim'), source]); // what `npm run build` leaves in bin/
+  const binDir = join(work, 'bin');
+  const [shim] = installCni({ binDir, confDir: join(work, 'net.d'), bundleDir: work, snapshot: false,
+    handoff: { socketPath: DEFAULT_HANDOFF_SOCKET, shimSource: join(work, 'no-source-here.c') } });
+  t.regex(shim!.note ?? '', /^prebuilt hand-off to \/run\/podnet\/cni\.sock/);
+  t.is(shim!.path, join(binDir, 'podnet'));
+  // No podnetd serves /run/podnet/cni.sock on this machine: the ADD runs in podnet-node found next to the shim.
+  const pod = c.makePod('p3');
+  const added = await c.exec({ command: 'ADD', containerId: 'ctr3', netns: pod, ifname: 'eth0', config: c.conf() }, shim!.path);
+  t.is(added.code, 0, added.stdout);
+  t.true(await ping(pod, '198.18.0.11'));
+  t.is((await c.exec({ command: 'DEL', containerId: 'ctr3', netns: pod, ifname: 'eth0', config: c.conf() }, shim!.path)).code, 0);
 });
