@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ipJsonIn, rootSnapshot, uniquePrefix } from '../../helpers/netnsFixture.ts';
 import { hostVethName } from '../../../src/cni/attachmentNames.ts';
 import { inNetns, makeCluster, ping, type Cluster } from './helpers/cniFixture.ts';
+import { waitForListener } from '../../helpers/waitFor.ts';
 import { addList, checkList, delList, type Conflist } from './helpers/conflistRunner.ts';
 
 const prefix = uniquePrefix('ci');
@@ -47,7 +48,7 @@ test('podnet + portmap + bandwidth + tuning in one conflist: ADD, CHECK, hostPor
   t.regex((await inNetns(pod, ['sysctl', '-n', 'net.ipv4.conf.eth0.arp_notify'])).stdout, /1/, 'tuning set the pod sysctl');
   // hostPort: the client reaches the pod through the node's address.
   const server = inNetns(pod, ['timeout', '8', 'socat', '-T2', 'TCP-LISTEN:80,reuseaddr', 'SYSTEM:echo from-pod']);
-  await new Promise((r) => setTimeout(r, 300));
+  await waitForListener(pod, 80);
   const reply = await inNetns(c.client, ['socat', '-T2', '-', 'TCP:198.18.0.11:18080'], 8000);
   await server;
   t.is(reply.stdout.trim(), 'from-pod');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ip, ipJsonIn, rootSnapshot, uniquePrefix } from '../../helpers/netnsFixture.ts';
 import { hostVethName } from '../../../src/cni/attachmentNames.ts';
 import { makeCluster, ping, inNetns } from './helpers/cniFixture.ts';
+import { waitForListener } from '../../helpers/waitFor.ts';
 import type { AddStep } from '../../../src/cni/podnetDeps.ts';
 
 const prefix = uniquePrefix('cr');
@@ -34,7 +35,7 @@ test('routed ADD wires a dual-stack pod that reaches the node, another pod and (
   t.true(await ping(`/run/netns/${c.node}`, '10.244.1.2'), 'node to pod');
   // The client knows no route to pods: only masquerading lets the reply come back, with the node's address as source.
   const listener = inNetns(c.client, ['timeout', '8', 'socat', '-T2', 'TCP-LISTEN:7002,reuseaddr', 'SYSTEM:echo $SOCAT_PEERADDR']);
-  await new Promise((r) => setTimeout(r, 300));
+  await waitForListener(c.client, 7002);
   const seen = await inNetns(pod1, ['socat', '-T2', '-', 'TCP:198.18.0.2:7002'], 8000);
   await listener;
   t.is(seen.stdout.trim(), '198.18.0.11');
