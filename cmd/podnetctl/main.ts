@@ -13,6 +13,7 @@ const USAGE = `usage: podnetctl <command> [args]
   ipam ls                         IP leases on this node
   install-cni                     install the CNI binaries and conflist
   lb status                       LoadBalancer IPs: service, announcing node and interface
+  bgp status [--address A:P] [-o json]   BGP sessions of this node's podnetd (its loopback status API)
 common flags: --store file:DIR|etcd:URLS|kube (default: the running lab's store, else file:/etc/podnet/state)`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   describe: async () => (await import('../../src/store/ctl/ctlCommands.ts')).commandFor('describe'),
   ipam: async () => (await import('../../src/ipam/ipamCommand.ts')).ipamCommand,
   lb: async () => (await import('../../src/lb/lbStatusCommand.ts')).lbCommand,
+  bgp: async () => (await import('../../src/bgp/bgpStatusCommand.ts')).bgpCommand,
   'install-cni': async () => (await import('../../src/cni/installCommand.ts')).installCniCommand,
 };
 

@@ -31,7 +31,8 @@ interface Peer {
 }
 
 export interface BfdEvents {
-  state: [string, string, string, number];
+  /** peer, from, to, our diagnostic, and the state the peer last reported (AdminDown = it stopped on purpose). */
+  state: [string, string, string, number, string];
 }
 
 export const DEFAULT_BFD_TIMERS: BfdTimers = { minTxMs: 300, minRxMs: 300, detectMult: 3 };
@@ -124,7 +125,7 @@ export class BfdManager extends EventEmitter<BfdEvents> {
   #changed(addr: string, p: Peer, [from, to]: [BfdStateValue, BfdStateValue]): void {
     const names = [BFD_STATE_NAMES[from], BFD_STATE_NAMES[to]] as const;
     this.#log.info({ event: 'bfdState', peer: addr, from: names[0], to: names[1], diag: p.session.diag }, `BFD ${addr}: ${names[0]} → ${names[1]}`);
-    this.emit('state', addr, names[0], names[1], p.session.diag);
+    this.emit('state', addr, names[0], names[1], p.session.diag, BFD_STATE_NAMES[p.session.remoteState]);
     // Reschedule at once so a changed interval (Up ↔ not Up) takes effect and the peer hears the change.
     this.#send(addr, p, false);
     this.#scheduleTx(addr, p);
@@ -164,9 +165,13 @@ async function bindSourcePort(address: string): Promise<Socket> {
   }
 }
 
-/** BFD says the path to a BGP peer is dead: reset that BGP session without graceful restart. */
+/**
+ * BFD says the path to a BGP peer is dead: reset that BGP session without graceful restart. A peer that signals
+ * AdminDown stopped BFD on purpose (e.g. a podnetd restart keeping its forwarding state): RFC 5882 3.2 says that
+ * must not be taken as a path failure, so graceful restart keeps its routes.
+ */
 export function attachToSpeaker(bfd: BfdManager, speaker: { peerUnreachable(peer: string, reason: string): void }): void {
-  bfd.on('state', (peer, from, to) => {
-    if (from === 'Up' && to === 'Down') speaker.peerUnreachable(peer, 'BFD session down');
+  bfd.on('state', (peer, from, to, _diag, remote) => {
+    if (from === 'Up' && to === 'Down' && remote !== 'AdminDown') speaker.peerUnreachable(peer, 'BFD session down');
   });
 }

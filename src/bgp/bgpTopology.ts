@@ -4,8 +4,8 @@
  * route-reflector client mode (sessions only to the reflectors), plus external peers declared as MetalLB
  * `BGPPeer` objects selected by node labels; and the routes this node originates (its pod CIDRs).
  *
- * Not wired into podnetd yet: `podnetd route --routing bgp` will call this on every store change and hand the
- * result to Speaker (peers) and Speaker.setLocalRoutes (routes).
+ * The BGP agent (bgpAgentPlan.ts → bgpAgent.ts) calls this on every store change and hands the result to
+ * Speaker.setPeers and Speaker.setLocalRoutes.
  */
 import type { BGPPeer, Node } from '../store/types.ts';
 import { anySelectorMatches } from '../lb/labelSelector.ts';
@@ -78,10 +78,18 @@ function externalPeer(p: BGPPeer, self: Node, selfIp: string, s: BgpTopologySett
   const hold = p.spec.holdTime === undefined ? undefined : parseDurationSeconds(p.spec.holdTime);
   if (hold === null) { problems.push(`${where}: spec.holdTime ${p.spec.holdTime} is not a duration`); return null; }
   const ebgp = p.spec.peerASN !== p.spec.myASN;
-  const local = p.spec.sourceAddress ?? selfIp;
+  const selfV6 = nodeIp(self, true);
+  const v6Session = p.spec.peerAddress.includes(':');
+  const local = p.spec.sourceAddress ?? (v6Session ? selfV6 : selfIp);
+  if (!local) { problems.push(`${where}: spec.peerAddress ${p.spec.peerAddress} is IPv6 but Node ${self.metadata.name} has no IPv6 InternalIP (set spec.sourceAddress)`); return null; }
+  // Next hops for both families whatever the session's: a dual-stack node announces both pod CIDRs.
+  const v6NextHop = local.includes(':') ? local : selfV6;
   return {
     peerAddress: p.spec.peerAddress, peerAs: p.spec.peerASN, peerPort: p.spec.peerPort, localAddress: local,
-    holdTime: hold ?? s.holdTime, md5Password: p.spec.password, nextHopV4: local.includes(':') ? undefined : local,
+    holdTime: hold ?? s.holdTime, md5Password: p.spec.password, nextHopV4: local.includes(':') ? selfIp : local,
+    ...(v6NextHop ? { nextHopsV6: [v6NextHop] } : {}),
+    // Each node announces what it owns, so the fabric sends traffic straight to it; a node is never a transit.
+    exportLocalOnly: true,
     // Directly connected eBGP uses TTL 1 unless multihop is asked for (then 255, the GTSM-compatible value).
     ...(ebgp ? { ttl: p.spec.ebgpMultiHop ? 255 : 1 } : {}),
   };
@@ -95,7 +103,12 @@ export function planBgpTopology(input: { self: Node; nodes: Node[]; peers: BGPPe
   let peers: PeerSpec[] = [];
   if (s.mode === 'full-mesh') peers = meshPeers(self, selfIp, input.nodes, s, problems);
   if (s.mode === 'route-reflector-client') {
-    peers = (s.routeReflectors ?? []).filter((rr) => rr !== selfIp).map((rr) => ({ peerAddress: rr, peerAs: s.asn, localAddress: selfIp, peerPort: s.port, holdTime: s.holdTime, nextHopV4: selfIp }));
+    const selfV6 = nodeIp(self, true);
+    // Both families over the IPv4 session, as in the mesh: a dual-stack node's IPv6 pod CIDR needs its IPv6 next hop.
+    peers = (s.routeReflectors ?? []).filter((rr) => rr !== selfIp).map((rr) => ({
+      peerAddress: rr, peerAs: s.asn, localAddress: selfIp, peerPort: s.port, holdTime: s.holdTime, nextHopV4: selfIp,
+      ...(selfV6 ? { nextHopsV6: [selfV6] } : {}), families: [AFI_IPV4, AFI_IPV6],
+    }));
     if (!peers.length) problems.push('route-reflector-client mode without route reflectors: no iBGP sessions');
   }
   for (const p of input.peers) {

@@ -7,6 +7,7 @@ import { AFI_IPV4, AFI_IPV6, afiOf } from './bgpPrefix.ts';
 import { applyActions, evaluatePolicy, type Policy } from './ribPolicy.ts';
 import type { PathAttributes } from './pathAttributes.ts';
 import { LOCAL_PEER, type Route } from './ribRoute.ts';
+import { reflectionLoop } from './routeReflection.ts';
 
 /** A route we originate: the node's pod CIDR, a service address... */
 export interface LocalRoute {
@@ -33,13 +34,16 @@ export interface ImportContext {
   peerAs: number;
   peerRouterId: string;
   policy: Policy;
+  /** Our BGP identifier and, as a route reflector, our CLUSTER_ID: for the RFC 4456 loop check. */
+  routerId?: string;
+  clusterId?: string;
 }
 
 export function importPaths(ctx: ImportContext, prefixes: string[], attributes: PathAttributes, nextHopsV6: string[]): Array<{ prefix: string; route?: Route }> {
   // MP_* are per-message transport, not path properties: keep them out of the (shared) stored attributes.
   const { mpReach, mpUnreach: _u, ...stored } = attributes;
   const external = ctx.peerAs !== ctx.localAs;
-  const loop = external && !!stored.asPath?.some((s) => s.asns.includes(ctx.localAs));
+  const loop = external ? !!stored.asPath?.some((s) => s.asns.includes(ctx.localAs)) : reflectionLoop(stored, ctx.routerId, ctx.clusterId);
   const v4NextHops = mpReach?.afi === AFI_IPV4 ? mpReach.nextHops : stored.nextHop ? [stored.nextHop] : [];
   return prefixes.map((prefix) => {
     if (loop) return { prefix };

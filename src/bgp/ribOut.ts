@@ -8,6 +8,7 @@ import { applyActions, evaluatePolicy, type Policy } from './ribPolicy.ts';
 import { LOCAL_PEER, type Route } from './ribRoute.ts';
 import type { PathAttributes } from './pathAttributes.ts';
 import type { Selection } from './ribRoute.ts';
+import { mayReflect, reflect, type ReflectionContext } from './routeReflection.ts';
 
 export interface ExportContext {
   localAs: number;
@@ -20,6 +21,12 @@ export interface ExportContext {
   policy: Policy;
   /** LOCAL_PREF for iBGP when neither the route nor the policy sets one. */
   defaultLocalPref: number;
+  /** The receiving peer's BGP identifier, when known: a reflected route is not sent back to its originator. */
+  peerRouterId?: string;
+  /** Only routes we originate go to this peer (external peers: we are not a transit for them). */
+  localOnly?: boolean;
+  /** Set when we are a route reflector (RFC 4456): iBGP routes may then go to other iBGP peers. */
+  reflection?: ReflectionContext;
 }
 
 /** Attributes as they go to this peer, or null when the route is not exported to it. */
@@ -27,11 +34,14 @@ export function exportAttributes(sel: Selection, prefix: string, ctx: ExportCont
   const r: Route = sel.best;
   const ebgp = ctx.localAs !== ctx.peerAs;
   if (r.peer === ctx.peer) return null;
-  if (!ebgp && r.peer !== LOCAL_PEER && !r.external) return null; // iBGP split horizon (no route reflection)
+  if (ctx.localOnly && r.peer !== LOCAL_PEER) return null;
+  const reflected = !ebgp && r.peer !== LOCAL_PEER && !r.external;
+  if (reflected && !mayReflect(r, ctx.reflection)) return null; // iBGP split horizon
+  if (reflected && (r.attrs.originatorId ?? r.peerRouterId) === ctx.peerRouterId && ctx.peerRouterId !== undefined) return null; // back to its originator
   const noExport = r.attrs.communities?.includes(0xffffff01) || r.attrs.communities?.includes(0xffffff02);
   if (noExport && r.peer !== LOCAL_PEER && (ebgp || r.attrs.communities?.includes(0xffffff02))) return null;
   const v6 = afiOf(prefix) === AFI_IPV6;
-  if (v6 ? !ctx.nextHopsV6?.length : !ctx.nextHopV4) return null;
+  if (!reflected && (v6 ? !ctx.nextHopsV6?.length : !ctx.nextHopV4)) return null;
   const decision = evaluatePolicy(ctx.policy, prefix, r.attrs);
   if (!decision.accepted) return null;
   const base = applyActions(r.attrs, decision.set);
@@ -57,6 +67,13 @@ export function exportAttributes(sel: Selection, prefix: string, ctx: ExportCont
   if (base.unknown?.length) out.unknown = base.unknown;
   // Next hop self: podnet nodes announce what they can forward themselves; third-party next hops need a shared
   // L2 segment we cannot verify.
+  if (reflected) {
+    // The originator's next hop: for IPv6 it travels in mpReach here and the sender puts it in MP_REACH_NLRI.
+    if (!r.nextHops.length) return null;
+    if (v6) out.mpReach = { afi: AFI_IPV6, safi: 1, nextHops: r.nextHops, nlri: [] };
+    else out.nextHop = r.nextHops[0]!;
+    return reflect(out, r, ctx.reflection!);
+  }
   if (!v6) out.nextHop = ctx.nextHopV4!;
   return out;
 }

@@ -34,6 +34,8 @@ export interface SpeakerConfig {
   convergeTimeoutMs?: number;
   hooks?: SocketOptionHooks;
   logger?: Logger;
+  /** Act as a route reflector (RFC 4456) for the peers marked `routeReflectorClient`, with this CLUSTER_ID. */
+  routeReflector?: { clusterId: string };
 }
 
 export type { LocalRoute } from './ribImport.ts';
@@ -101,11 +103,15 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       p.session.removeAllListeners();
       this.peers.delete(key);
     }
+    const added: PeerSpec[] = [];
     for (const spec of specs) {
       if (this.peers.has(spec.peerAddress)) continue;
       this.#addPeer(spec);
+      added.push(spec);
       if (this.#started) this.peers.get(spec.peerAddress)!.session.start();
     }
+    // A peer added later with a password must also be able to connect to us (RFC 2385 key on the listener).
+    if (this.#server && added.some((s) => s.md5Password)) protectListener(this.#server, added, this.config.hooks);
     this.#scheduleFlush();
   }
 
@@ -118,6 +124,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       families: spec.families ?? [AFI_IPV4, AFI_IPV6], gracefulRestart: this.config.gracefulRestart,
     }, this.config.hooks);
     const peer = new SpeakerPeer(spec, session);
+    if (this.config.routeReflector) {
+      peer.reflection = { clusterId: this.config.routeReflector.clusterId, isClient: (key) => this.peers.get(key)?.spec.routeReflectorClient === true };
+    }
     this.peers.set(peer.key, peer);
     session.on('state', (from, to) => {
       this.#log.info({ event: 'peerState', peer: peer.key, from, to }, `BGP peer ${peer.key}: ${from} → ${to}`);
@@ -248,6 +257,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const ctx = {
       localAs: this.config.localAs, peerKey: peer.key, peerAs: peer.spec.peerAs,
       peerRouterId: peer.session.negotiated?.peerRouterId ?? '', policy: peer.spec.importPolicy ?? ACCEPT_ALL,
+      routerId: this.config.routerId, clusterId: this.config.routeReflector?.clusterId,
     };
     for (const { prefix, route } of importPaths(ctx, prefixes, attributes, nextHopsV6)) {
       const changed = route ? this.rib.set(route) : this.rib.delete(peer.key, prefix);

@@ -9,6 +9,7 @@ import { AdjRibOut, type ExportContext } from './ribOut.ts';
 import { ACCEPT_ALL, type Policy } from './ribPolicy.ts';
 import type { Session } from './session.ts';
 import type { Selection } from './ribRoute.ts';
+import type { ReflectionContext } from './routeReflection.ts';
 
 export interface PeerSpec {
   peerAddress: string;
@@ -25,6 +26,10 @@ export interface PeerSpec {
   /** Our next hop towards this peer: defaults to localAddress for IPv4. */
   nextHopV4?: string;
   nextHopsV6?: string[];
+  /** This iBGP peer is our route-reflector client (we must have a cluster id: SpeakerConfig.routeReflector). */
+  routeReflectorClient?: boolean;
+  /** Advertise only what we originate (the node's pod CIDR, service IPs), never routes learned from others. */
+  exportLocalOnly?: boolean;
 }
 
 export class SpeakerPeer {
@@ -41,6 +46,8 @@ export class SpeakerPeer {
   advertised = 0;
   /** Families for which the peer's End-of-RIB arrived since its session came up. */
   eorReceived = new Set<Afi>();
+  /** Set by the speaker when it is a route reflector. */
+  reflection?: Omit<ReflectionContext, 'toClient'>;
 
   constructor(spec: PeerSpec, session: Session) {
     this.spec = spec;
@@ -57,6 +64,9 @@ export class SpeakerPeer {
       nextHopsV6: this.spec.nextHopsV6 ?? (this.spec.localAddress?.includes(':') ? [this.spec.localAddress] : undefined),
       policy: this.spec.exportPolicy ?? ACCEPT_ALL,
       defaultLocalPref: 100,
+      peerRouterId: this.session.negotiated?.peerRouterId,
+      ...(this.spec.exportLocalOnly ? { localOnly: true } : {}),
+      ...(this.reflection ? { reflection: { ...this.reflection, toClient: this.spec.routeReflectorClient === true } } : {}),
     };
   }
 
@@ -87,7 +97,9 @@ export class SpeakerPeer {
         const bodies: Uint8Array[] = [];
         if (diff.withdraw.length) bodies.push(...packUpdates({ attributes: {}, announce: [], withdraw: diff.withdraw }, { fourOctetAs }, maxBody));
         for (const b of diff.batches) {
-          bodies.push(...packUpdates({ attributes: b.attributes, announce: b.announce, withdraw: [], nextHopsV6: ctx.nextHopsV6 }, { fourOctetAs }, maxBody));
+          // Reflected IPv6 routes carry their originator's next hop in mpReach (ribOut); ours use the session's.
+          const { mpReach, ...attributes } = b.attributes;
+          bodies.push(...packUpdates({ attributes, announce: b.announce, withdraw: [], nextHopsV6: mpReach?.nextHops ?? ctx.nextHopsV6 }, { fourOctetAs }, maxBody));
         }
         this.advertised = this.out.sent.size;
         await this.session.sendUpdateBodies(bodies);

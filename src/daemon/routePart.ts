@@ -18,9 +18,12 @@ function waitForSignal(): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  // `--backend bgp` is the BGP agent (src/bgp), with flags of its own.
+  const bgp = await import('../bgp/bgpRouteCommand.ts');
+  if (bgp.wantsBgpBackend(argv)) return bgp.runBgpRoute(argv);
   const flags = parseRouteFlags(argv);
   if (flags.help) {
-    process.stdout.write(`${ROUTE_USAGE}\n`);
+    process.stdout.write(`${ROUTE_USAGE}\n  --backend bgp           the BGP backend: see \`podnetd route --backend bgp --help\`\n`);
     return 0;
   }
   const logger = createLogger({ name: 'podnetd-route', level: flags.common.logLevel });

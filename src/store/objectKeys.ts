@@ -22,5 +22,5 @@ export function objectKeyOf(kind: KindName, o: { metadata: { name: string; names
 
 /** Kind ordering for applying a mixed set: namespaces first, then what others refer to. */
 export const APPLY_ORDER: readonly KindName[] = [
-  'Namespace', 'Node', 'ConfigMap', 'IPAddressPool', 'L2Advertisement', 'BGPPeer', 'Service', 'Pod', 'EndpointSlice', 'Lease',
+  'Namespace', 'Node', 'ConfigMap', 'IPAddressPool', 'L2Advertisement', 'BFDProfile', 'BGPPeer', 'Service', 'Pod', 'EndpointSlice', 'Lease',
 ];

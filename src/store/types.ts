@@ -162,6 +162,17 @@ export interface BGPPeer extends KubeObject<'BGPPeer'> {
     enableGracefulRestart?: boolean;
   };
 }
+/** metallb.io/v1beta1 BFDProfile: timers a BGPPeer's `bfdProfile` names (milliseconds, like MetalLB). */
+export interface BFDProfile extends KubeObject<'BFDProfile'> {
+  spec?: {
+    receiveInterval?: number;
+    transmitInterval?: number;
+    detectMultiplier?: number;
+    echoMode?: boolean;
+    passiveMode?: boolean;
+    minimumTtl?: number;
+  };
+}
 
 /** Every kind podnet knows, with its apiVersion and whether it is namespaced. */
 export const KINDS = {
@@ -174,6 +185,7 @@ export const KINDS = {
   IPAddressPool: { apiVersion: 'metallb.io/v1beta1', namespaced: true },
   L2Advertisement: { apiVersion: 'metallb.io/v1beta1', namespaced: true },
   BGPPeer: { apiVersion: 'metallb.io/v1beta2', namespaced: true },
+  BFDProfile: { apiVersion: 'metallb.io/v1beta1', namespaced: true },
   Lease: { apiVersion: 'coordination.k8s.io/v1', namespaced: true },
 } as const;
 
@@ -189,6 +201,7 @@ export interface KindMap {
   IPAddressPool: IPAddressPool;
   L2Advertisement: L2Advertisement;
   BGPPeer: BGPPeer;
+  BFDProfile: BFDProfile;
   Lease: KubeObject<'Lease'> & { spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string; acquireTime?: string } };
 }
 

@@ -139,6 +139,13 @@ function checkBGPPeer(c: Checker, o: Raw): void {
   c.port(spec.peerPort, 'spec.peerPort');
 }
 
+function checkBFDProfile(c: Checker, o: Raw): void {
+  const spec = c.map(o.spec, 'spec');
+  c.int(spec?.receiveInterval, 'spec.receiveInterval', 10, 60000);
+  c.int(spec?.transmitInterval, 'spec.transmitInterval', 10, 60000);
+  c.int(spec?.detectMultiplier, 'spec.detectMultiplier', 2, 255);
+}
+
 function checkLease(c: Checker, o: Raw): void {
   const spec = c.map(o.spec, 'spec');
   c.string(spec?.holderIdentity, 'spec.holderIdentity');
@@ -162,5 +169,6 @@ export const KIND_CHECKS: Record<KindName, (c: Checker, o: Raw) => void> = {
   IPAddressPool: checkIPAddressPool,
   L2Advertisement: checkL2Advertisement,
   BGPPeer: checkBGPPeer,
+  BFDProfile: checkBFDProfile,
   Lease: checkLease,
 };

@@ -186,3 +186,16 @@ test('converged: emitted once every peer has sent End-of-RIB, after its routes',
   await waitFor('B converged', () => seenAtConverge.length === 1);
   t.deepEqual(seenAtConverge, [2], 'both routes were known when B declared convergence');
 });
+
+withAddon('TCP MD5: a peer configured after start (setPeers) gets its key on the listener too', async (t) => {
+  const [a, b] = loopbackPair();
+  const port = await freePort(a);
+  // A only listens (passive): B's connection must pass A's listener, whose key for B arrives with setPeers.
+  const A = speaker({ localAs: 65001, routerId: a, listen: { address: a, port }, hooks: native.hooks, peers: [] });
+  const B = speaker({ localAs: 65002, routerId: b, listen: { address: b, port }, hooks: native.hooks, peers: [{ peerAddress: a, peerAs: 65001, peerPort: port, localAddress: b, holdTime: 9, md5Password: 'late-key' }] });
+  t.teardown(async () => { await A.stop(); await B.stop(); });
+  await A.start(); await B.start();
+  A.setPeers([{ peerAddress: b, peerAs: 65002, peerPort: port, localAddress: a, holdTime: 9, passive: true, md5Password: 'late-key' }]);
+  await waitFor('MD5 session up through the listener', () => established(A) && established(B), 30_000);
+  t.pass();
+});

@@ -60,3 +60,21 @@ test('durations', (t) => {
   t.is(parseDurationSeconds('soon'), null);
   t.is(parseDurationSeconds(''), null);
 });
+
+test('BGPPeer over IPv6: the node\'s IPv6 address is the source and next hop, its IPv4 address the IPv4 next hop', (t) => {
+  const dual = node('n1', '198.18.0.11', { status: { addresses: [{ type: 'InternalIP', address: '198.18.0.11' }, { type: 'InternalIP', address: 'fd00::11' }] } });
+  const r = ok(planBgpTopology({ self: dual, nodes: [dual], peers: [peer('v6', { peerAddress: 'fd00::254' }), peer('v4', { peerAddress: '198.18.0.254' })], settings: { asn: 64512, mode: 'external-only' } }));
+  t.deepEqual(r.peers.map((p) => [p.peerAddress, p.localAddress, p.nextHopV4, p.nextHopsV6]), [
+    ['fd00::254', 'fd00::11', '198.18.0.11', ['fd00::11']],
+    ['198.18.0.254', '198.18.0.11', '198.18.0.11', ['fd00::11']],
+  ]);
+  const v4only = ok(planBgpTopology({ self: nodes[0]!, nodes, peers: [peer('v6', { peerAddress: 'fd00::254' })], settings: { asn: 64512, mode: 'external-only' } }));
+  t.deepEqual(v4only.peers, []);
+  t.regex(v4only.problems[0]!, /is IPv6 but Node n1 has no IPv6 InternalIP/);
+});
+
+test('route-reflector client on a dual-stack node: IPv4 and IPv6 over the session, each with the node\'s next hop', (t) => {
+  const dual = node('n2', '198.18.0.12', { status: { addresses: [{ type: 'InternalIP', address: '198.18.0.12' }, { type: 'InternalIP', address: 'fd00::12' }] } });
+  const r = ok(planBgpTopology({ self: dual, nodes: [dual], peers: [], settings: { asn: 64512, mode: 'route-reflector-client', routeReflectors: ['198.18.0.1'] } }));
+  t.deepEqual(r.peers.map((p) => [p.peerAddress, p.nextHopV4, p.nextHopsV6, p.families]), [['198.18.0.1', '198.18.0.12', ['fd00::12'], [1, 2]]]);
+});

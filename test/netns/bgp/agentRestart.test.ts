@@ -1,0 +1,71 @@
+/**
+ * Graceful restart of the BGP backend (issue 8, kube-router#675): a podnetd restart must not interrupt pod
+ * traffic between nodes. Two nodes with BFD on; a ping flood from n2's pod to n1's pod runs across the restart of
+ * n1's agent, first by SIGTERM (sessions closed without NOTIFICATION, BFD AdminDown), then by kill -9 (the
+ * kernel's FIN closes the sessions; BFD times out afterwards and must not flush the routes). The peer keeps n1's
+ * route as stale, n1 keeps its kernel routes, and the restarted agent announces the R bit and prunes nothing
+ * before it has converged.
+ */
+import test from 'ava';
+import { findTool, runTool } from '../../../src/common/systemTools.ts';
+import { rootSnapshot, uniquePrefix } from '../../helpers/netnsFixture.ts';
+import { waitFor } from '../../helpers/waitFor.ts';
+import { addPod, ctlBgpStatus, podCidrOf, routeVia, startFabric, type BgpFabric, type BgpNode } from './helpers/bgpNodes.ts';
+
+const prefix = uniquePrefix('bgr');
+let snapshot: ReturnType<typeof rootSnapshot>;
+test.before(() => { snapshot = rootSnapshot(prefix); });
+test.after.always('nothing left behind in the root namespace', (t) => { t.deepEqual(snapshot.leaks(), []); });
+
+const IP = findTool('ip') ?? '/usr/sbin/ip';
+
+async function twoNodes(t: import('ava').ExecutionContext): Promise<{ f: BgpFabric; n1: BgpNode; n2: BgpNode }> {
+  const f = startFabric(t, prefix, 2);
+  for (const n of f.nodes) f.writeConfig(n, { bfd: { intervalMs: 100, multiplier: 3 }, gracefulRestartTime: '60s' });
+  await Promise.all(f.nodes.map((n) => f.startAgent(n)));
+  const [n1, n2] = f.nodes as [BgpNode, BgpNode];
+  for (const n of f.nodes) addPod(t, f, n);
+  await waitFor('routes both ways', () => routeVia(n1.ns, podCidrOf(n2))?.join() === n2.address && routeVia(n2.ns, podCidrOf(n1))?.join() === n1.address, 30_000);
+  await waitFor('BFD up on n2', async () => /Established.*Up/.test((await ctlBgpStatus(n2)).stdout), 30_000);
+  return { f, n1, n2 };
+}
+
+async function restartUnderFlood(t: import('ava').ExecutionContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  const { f, n1, n2 } = await twoNodes(t);
+  const n1Cidr = podCidrOf(n1), n2Cidr = podCidrOf(n2);
+  // 2,000 pings 10 ms apart (20 s): long enough to cover a restart of podnetd on a loaded machine.
+  const flood = runTool(IP, ['netns', 'exec', n2.pod!.ns, 'ping', '-q', '-i', '0.01', '-c', '2000', '-W', '1', n1.pod!.ip], { allowFailure: true, timeoutMs: 120_000 });
+  await new Promise((r) => setTimeout(r, 1000));
+  await f.stopAgent(n1, signal);
+  t.deepEqual(routeVia(n1.ns, n2Cidr), [n2.address], 'n1 kept its kernel route while podnetd is down');
+  // BFD (3 × 100 ms) has long expired by the time podnetd is back: n2 must still hold n1's route as stale.
+  await new Promise((r) => setTimeout(r, 1500));
+  t.deepEqual(routeVia(n2.ns, n1Cidr), [n1.address], 'n2 kept n1\'s route through the restart (graceful restart, not BFD)');
+  await f.startAgent(n1);
+  await waitFor('n1 back and converged', async () => {
+    const s = await ctlBgpStatus(n1, ['-o', 'json']);
+    return s.code === 0 && (JSON.parse(s.stdout) as { converged: boolean }).converged;
+  }, 60_000);
+  const doc = JSON.parse((await ctlBgpStatus(n1, ['-o', 'json'])).stdout) as { restarting: boolean };
+  t.true(doc.restarting, 'the new agent found its kernel routes and restarted gracefully (R bit)');
+  t.regex(n1.agent!.log(), /"event":"bgpRestarting"/);
+  const out = (await flood).stdout;
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  t.truthy(m, out);
+  t.log(`${signal}: ping flood across the restart: ${m![1]} sent, ${m![2]} received`);
+  if (m![2] !== m![1]) {
+    const events = (n: BgpNode) => n.agent!.log().split('\n').filter((l) => /peerState|peerDown|bfdState|converged|Restarting|bgpStarted/i.test(l)).map((l) => l.slice(0, 300));
+    t.log(`n2's BGP events:\n${events(n2).join('\n')}\nn1's:\n${events(n1).join('\n')}`);
+  }
+  t.is(m![2], m![1], 'not one packet lost');
+  t.deepEqual(routeVia(n1.ns, n2Cidr), [n2.address]);
+  t.deepEqual(routeVia(n2.ns, n1Cidr), [n1.address]);
+}
+
+test.serial('SIGTERM restart of podnetd: peers keep its routes, its kernel keeps theirs, no packet lost', async (t) => {
+  await restartUnderFlood(t, 'SIGTERM');
+});
+
+test.serial('kill -9 then start: the same, although BFD goes down while podnetd is away', async (t) => {
+  await restartUnderFlood(t, 'SIGKILL');
+});
