@@ -7,7 +7,10 @@
  * - ports: a named targetPort is resolved per pod (container port name + protocol); pods whose ports resolve
  *   differently go to different slices, a port that does not resolve is left out for that pod;
  * - hostname when pod.spec.hostname is set and pod.spec.subdomain equals the Service's name;
- * - at most 100 endpoints per slice (the controller's default maxEndpointsPerSlice), one address family each.
+ * - at most 100 endpoints per slice (the controller's default maxEndpointsPerSlice), one address family each,
+ *   and only the families the Service has (spec.ipFamilies, else its clusterIPs' families; a Service with neither,
+ *   e.g. headless on a single-stack cluster, takes every family its pods have): a dual-stack Service gets an IPv4
+ *   and an IPv6 slice, a single-stack one in a dual-stack cluster only its own family.
  * Slice names are deterministic (`<service>-podnet-<family>-<n>`) so the controller can diff by name.
  */
 import { isIP } from 'node:net';
@@ -76,15 +79,24 @@ export function endpointFor(svc: Service, pod: Pod, addresses: string[]): Endpoi
   return ep;
 }
 
+/** The address families `svc`'s slices carry, primary first; undefined when the Service does not say (any). */
+export function serviceFamilies(svc: Service): Array<'IPv4' | 'IPv6'> | undefined {
+  if (svc.spec.ipFamilies?.length) return svc.spec.ipFamilies;
+  const ips = (svc.spec.clusterIPs?.length ? svc.spec.clusterIPs : svc.spec.clusterIP ? [svc.spec.clusterIP] : [])
+    .map((ip) => isIP(ip)).filter((f) => f !== 0);
+  return ips.length ? ips.map((f) => (f === 4 ? 'IPv4' : 'IPv6')) : undefined;
+}
+
 /** The desired slices for `svc` given every pod of its namespace. Empty for services the controller does not manage. */
 export function planEndpointSlices(svc: Service, pods: readonly Pod[]): EndpointSlice[] {
   if (!managesService(svc)) return [];
   const groups = new Map<string, { family: 'IPv4' | 'IPv6'; ports: EndpointPort[]; endpoints: Endpoint[] }>();
   const sorted = pods.filter((p) => selectorMatches(svc.spec.selector!, p.metadata.labels) && shouldInclude(p))
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const families = serviceFamilies(svc);
   for (const pod of sorted) {
     const ports = resolvePorts(svc, pod);
-    for (const family of ['IPv4', 'IPv6'] as const) {
+    for (const family of families ?? ['IPv4', 'IPv6'] as const) {
       const addrs = podIps(pod).filter((ip) => isIP(ip) === (family === 'IPv4' ? 4 : 6));
       if (addrs.length === 0) continue;
       const key = `${family}|${JSON.stringify(ports)}`;
@@ -93,8 +105,12 @@ export function planEndpointSlices(svc: Service, pods: readonly Pod[]): Endpoint
       g.endpoints.push(endpointFor(svc, pod, addrs.slice(0, 1)));
     }
   }
-  // A service with a selector but no pods still gets one empty slice per family it serves (as Kubernetes does).
-  if (groups.size === 0) groups.set('IPv4|', { family: 'IPv4', ports: [], endpoints: [] });
+  // A service with a selector but no pods still gets one empty slice per family it serves (as Kubernetes does:
+  // its reconciler runs per address type and leaves a placeholder where a family has no endpoints).
+  const served = families ?? (groups.size === 0 ? ['IPv4' as const] : []);
+  for (const family of served) {
+    if (![...groups.values()].some((g) => g.family === family)) groups.set(`${family}|`, { family, ports: [], endpoints: [] });
+  }
   const slices: EndpointSlice[] = [];
   const counters = { IPv4: 0, IPv6: 0 };
   for (const g of [...groups.values()].sort((a, b) => (a.family + JSON.stringify(a.ports)).localeCompare(b.family + JSON.stringify(b.ports)))) {

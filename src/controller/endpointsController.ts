@@ -14,6 +14,7 @@ import { describeError } from '../common/errors.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { isManagedSlice, planEndpointSlices, sameSlice, selectorMatches, SERVICE_NAME_LABEL } from './endpointSlicePlanner.ts';
 import { planServiceAllocations, type Allocation, type AllocatorConfig } from './serviceAllocator.ts';
+import { explicitClusterIPs } from './ipFamilyPolicy.ts';
 
 export interface EndpointsControllerOptions extends AllocatorConfig {
   store: Store;
@@ -147,7 +148,7 @@ export class EndpointsController {
     for (const a of plan.allocations) {
       try {
         await retryUpdate(this.#o.store, 'Service', a.name, a.namespace, (cur) => (cur ? applyAllocation(cur, a) : undefined));
-        this.#log.info({ event: 'allocated', service: `${a.namespace}/${a.name}`, clusterIP: a.clusterIP, nodePorts: [...a.nodePorts.values()] }, `allocated for Service ${a.namespace}/${a.name}`);
+        this.#log.info({ event: 'allocated', service: `${a.namespace}/${a.name}`, clusterIPs: a.clusterIPs, nodePorts: [...a.nodePorts.values()] }, `allocated for Service ${a.namespace}/${a.name}`);
       } catch (err) {
         this.#log.warn({ event: 'allocateFailed', service: `${a.namespace}/${a.name}`, err: describeError(err) }, `allocating for Service ${a.namespace}/${a.name} failed; will retry`);
         this.#allocate = true;
@@ -181,11 +182,18 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 /** The Service with the allocation filled in, or undefined when it no longer needs it (someone else set it). */
 function applyAllocation(cur: Service, a: Allocation): Service | undefined {
   let changed = false;
-  if (a.clusterIP && !cur.spec.clusterIP) {
-    cur.spec.clusterIP = a.clusterIP;
-    cur.spec.clusterIPs = [a.clusterIP];
-    cur.spec.ipFamilies ??= ['IPv4'];
-    cur.spec.ipFamilyPolicy ??= 'SingleStack';
+  // Only on top of what the plan saw: the Service's current addresses must lead the planned list.
+  const have = explicitClusterIPs(cur);
+  if (a.clusterIPs && have.every((ip, i) => a.clusterIPs![i] === ip) && have.length < a.clusterIPs.length) {
+    cur.spec.clusterIP = a.clusterIPs[0]!;
+    cur.spec.clusterIPs = [...a.clusterIPs];
+    cur.spec.ipFamilies = a.ipFamilies ?? cur.spec.ipFamilies ?? ['IPv4'];
+    cur.spec.ipFamilyPolicy = a.ipFamilyPolicy ?? cur.spec.ipFamilyPolicy ?? 'SingleStack';
+    changed = true;
+  } else if (!a.clusterIPs && a.ipFamilies && !cur.spec.ipFamilies?.length) {
+    // A headless Service on a dual-stack cluster: its families decide its EndpointSlices.
+    cur.spec.ipFamilies = a.ipFamilies;
+    cur.spec.ipFamilyPolicy ??= a.ipFamilyPolicy;
     changed = true;
   }
   for (const [i, port] of a.nodePorts) {

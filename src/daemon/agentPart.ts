@@ -27,6 +27,8 @@ import { proxyAgentPart } from '../services/proxyAgentPart.ts';
 import { dnsAgentPart } from '../dns/dnsAgentPart.ts';
 import { lbAgentPart } from '../lb/lbAgentPart.ts';
 import { cniAgentPart } from '../cni/handoff/cniAgentPart.ts';
+import { readBgpSettings, type BgpAgentSettings } from '../bgp/bgpAgentConfig.ts';
+import { Registry } from 'prom-client';
 
 export interface AgentContext {
   store: Store;
@@ -35,6 +37,8 @@ export interface AgentContext {
   /** The config file, for errors that name file and field. */
   configFile?: string;
   logger: Logger;
+  /** The agent's /metrics registry (served with --metrics); parts register what they export. */
+  registry?: Registry;
 }
 
 /** One part of the agent. `check` validates its config section (throws ConfigError); `healthy` feeds /healthz. */
@@ -59,7 +63,7 @@ export function nodePart(): AgentPart {
         ...(c.bgpASN ? { [NODE_ANNOTATIONS.bgpAsn]: String(c.bgpASN) } : {}),
       };
       reg = new NodeRegistrar({
-        store, nodeName, nodeIP: c.nodeIP, clusterCIDR: c.clusterCIDR, serviceCIDR: c.serviceCIDR, subnetBits: c.podSubnetLength,
+        store, nodeName, nodeIP: c.nodeIP, nodeIPs: c.nodeIPs, clusterCIDR: c.clusterCIDR, clusterCIDRs: c.clusterCIDRs, serviceCIDR: c.serviceCIDR, subnetBits: c.podSubnetLength, subnetBits6: c.podSubnetLength6,
         mtu: c.mtu, leaseTtlSeconds: c.podCIDRLeaseTTLSeconds, nodeStateFile: c.nodeStateFile, annotations, backend: c.backend,
         clusterDNS: c.clusterDNS, clusterDomain: c.clusterDomain, logger,
       });
@@ -84,7 +88,7 @@ export function controllerPart(): AgentPart {
       elector = new LeaderElector({
         store, leaseName: 'podnet-endpoints-controller', identity: `${nodeName}/${process.pid}`, ttlSeconds: c.controller.leaseTTLSeconds, logger,
         onStartedLeading: () => {
-          controller = new EndpointsController({ store, serviceCIDR: c.serviceCIDR, nodePortRange: c.controller.nodePortRange, reserved: [c.clusterDNS], logger });
+          controller = new EndpointsController({ store, serviceCIDR: c.serviceCIDR, serviceCIDRs: c.serviceCIDRs, nodePortRange: c.controller.nodePortRange, reserved: [c.clusterDNS], logger });
           controller.start().catch((err) => logger.error({ event: 'controllerFailed', err: describeError(err) }, 'endpoints controller failed to start'));
         },
         onStoppedLeading: () => { void controller?.stop(); controller = undefined; },
@@ -99,36 +103,54 @@ export function controllerPart(): AgentPart {
  * The routing part (issue 7, src/routing): on when the config has a `routing` section (`enabled: false` turns it
  * off). The backend is the agent's `backend` (also advertised in the Node object), so the two cannot disagree;
  * the section adds `vni`, `port`, `masquerade` and `resyncSeconds`. Started after the node part, whose node.json
- * carries the pod CIDR the routes are built from. Same RouteAgent as `podnetd route`.
+ * carries the pod CIDR the routes are built from. Same RouteAgent as `podnetd route`. With `backend: bgp` (issue
+ * 8) it runs the BGP agent (src/bgp/bgpAgent.ts) instead, configured by the `bgp` section and `bgpASN`; a `bgp`
+ * section alone also turns routing on then.
  */
 export function routingPart(): AgentPart {
-  let agent: { stop(): void } | undefined;
+  let agent: { stop(): void | Promise<void>; healthy?(): boolean } | undefined;
   const read = (c: AgentConfig, file?: string) => {
     const r = new FieldReader(c.sections.routing ?? {}, 'routing');
-    const enabled = c.sections.routing !== undefined && r.bool('enabled', true);
+    const present = c.sections.routing !== undefined || (c.backend === 'bgp' && c.sections.bgp !== undefined);
+    const enabled = present && r.bool('enabled', true);
     const vni = r.int('vni', DEFAULT_VNI, { min: 0, max: 0xffffff });
     const port = r.int('port', DEFAULT_VXLAN_PORT, { min: 1, max: 65535 });
     const masquerade = r.bool('masquerade', true);
     const resyncSeconds = r.int('resyncSeconds', 10, { min: 1, max: 3600 });
     r.rejectUnknown();
     r.throwIfProblems(file ?? 'routing');
-    if (enabled) backendNamed(c.backend, 'backend');
-    return { enabled, vni, port, masquerade, resyncSeconds };
+    if (c.backend !== 'bgp' && c.sections.bgp !== undefined) {
+      throw new ConfigError(`is only read with backend: bgp (backend is ${c.backend}); remove it or set backend: bgp`, { ...(file ? { file } : {}), field: 'bgp' });
+    }
+    let bgp: BgpAgentSettings | undefined;
+    if (enabled && c.backend === 'bgp') bgp = readBgpSettings(c.sections.bgp, c.bgpASN ?? 0, file);
+    else if (enabled) backendNamed(c.backend, 'backend');
+    return { enabled, vni, port, masquerade, resyncSeconds, bgp };
   };
   return {
     name: 'routing',
     check: (c, file) => { read(c, file); },
-    async start({ store, nodeName, config: c, configFile, logger }) {
-      const { enabled, vni, port, masquerade, resyncSeconds } = read(c, configFile);
+    async start({ store, nodeName, config: c, configFile, logger, registry }) {
+      const { enabled, vni, port, masquerade, resyncSeconds, bgp } = read(c, configFile);
       if (!enabled) return;
+      if (bgp) {
+        const { BgpAgent } = await import('../bgp/bgpAgent.ts');
+        agent = await BgpAgent.start({
+          store, nodeName, settings: bgp, clusterCidrs: c.clusterCIDRs ?? [c.clusterCIDR], serviceCidrs: c.serviceCIDRs ?? [c.serviceCIDR], masquerade,
+          resyncMs: resyncSeconds * 1000, logger, ...(registry ? { registry } : {}),
+        });
+        logger.info({ event: 'routingStarted', backend: c.backend }, `routing: bgp backend running (AS ${bgp.asn}, ${bgp.mode})`);
+        return;
+      }
       const { RouteAgent } = await import('../routing/routeAgent.ts');
       agent = await RouteAgent.start({
-        store, nodeName, settings: { backend: c.backend as BackendName, vni, port }, clusterCidrs: [c.clusterCIDR],
+        store, nodeName, settings: { backend: c.backend as BackendName, vni, port }, clusterCidrs: c.clusterCIDRs,
         masquerade, nodeStateFile: c.nodeStateFile, resyncMs: resyncSeconds * 1000, logger,
       });
       logger.info({ event: 'routingStarted', backend: c.backend }, `routing: ${c.backend} backend running`);
     },
-    async stop() { agent?.stop(); },
+    async stop() { await agent?.stop(); },
+    healthy: () => agent?.healthy?.() ?? true,
   };
 }
 
@@ -178,7 +200,7 @@ export function checkAllParts(parts: readonly AgentPart[], config: AgentConfig, 
 export async function run(argv: string[]): Promise<number> {
   const { common, values, help } = parseDaemonFlags(argv, { config: { type: 'string' } });
   if (help) {
-    process.stdout.write('usage: podnetd agent --config FILE [--store ...] [--node NAME] [--log-level L] [--health ADDR:PORT]\n');
+    process.stdout.write('usage: podnetd agent --config FILE [--store ...] [--node NAME] [--log-level L] [--health ADDR:PORT] [--metrics ADDR:PORT]\n');
     return 0;
   }
   const configFile = values.config as string | undefined;
@@ -190,13 +212,16 @@ export async function run(argv: string[]): Promise<number> {
   const nodeFlag = argv.some((a) => a === '--node' || a.startsWith('--node='));
   const store = await openStore(storeFlag ? common.store : config.store ?? common.store, { logger });
   const nodeName = nodeFlag ? common.node : config.nodeName ?? common.node ?? hostname();
-  const ctx: AgentContext = { store, nodeName, config, configFile, logger };
+  const registry = new Registry();
+  const ctx: AgentContext = { store, nodeName, config, configFile, logger, registry };
   const started: AgentPart[] = [];
   const ops: OpsServer[] = [];
   try {
     for (const p of parts) { await p.start(ctx); started.push(p); }
     const health = () => ({ healthy: started.every((p) => p.healthy?.() ?? true), detail: { parts: started.map((p) => p.name) } });
-    if (common.health) ops.push(await startOpsServer({ ...common.health, health }));
+    if (common.metrics) ops.push(await startOpsServer({ ...common.metrics, registry, health }));
+    const sameAddress = common.metrics && common.health && common.metrics.host === common.health.host && common.metrics.port === common.health.port;
+    if (common.health && !sameAddress) ops.push(await startOpsServer({ ...common.health, health }));
     await new Promise<void>((resolve) => { process.once('SIGTERM', resolve); process.once('SIGINT', resolve); });
   } finally {
     for (const o of ops) await o.close();

@@ -16,7 +16,7 @@ export function batchLines(w: NamespaceWiring): string[] {
     lines.push(`link add ${v.name} type veth peer name ${v.peer.name} netns ${v.peer.ns}`);
     lines.push(`link set ${v.name} master ${v.master}`);
   }
-  for (const a of w.addresses) lines.push(`address add ${a.cidr} dev ${a.dev}`);
+  for (const a of w.addresses) lines.push(`address add ${a.cidr} dev ${a.dev}${a.nodad ? ' nodad' : ''}`);
   for (const l of w.linksUp) lines.push(`link set ${l} up`);
   for (const r of w.routes) lines.push(`route add ${r.dst} via ${r.via}`);
   return lines;
@@ -46,6 +46,9 @@ export class IprouteWiring implements LabWiring {
   async wire(w: NamespaceWiring): Promise<void> {
     const ns = this.#guard(w.ns);
     for (const v of w.veths) this.#guard(v.peer.ns);
+    const sysctls = Object.entries(w.sysctls).map(([k, v]) => `${k}=${v}`);
+    // -e: a kernel without IPv6 lacks the ipv6 keys; that must not fail the lab.
+    if (sysctls.length > 0) await runTool('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-e', '-w', ...sysctls]);
     const lines = batchLines(w);
     if (lines.length > 0) {
       try {
@@ -54,9 +57,6 @@ export class IprouteWiring implements LabWiring {
         throw new Error(`wiring namespace ${ns}: ${(err as Error).message}`);
       }
     }
-    const sysctls = Object.entries(w.sysctls).map(([k, v]) => `${k}=${v}`);
-    // -e: a kernel without IPv6 lacks the ipv6 keys; that must not fail the lab.
-    if (sysctls.length > 0) await runTool('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-e', '-w', ...sysctls]);
   }
 
   async deleteNamespaces(names: readonly string[]): Promise<void> {
@@ -79,7 +79,7 @@ export class IprouteWiring implements LabWiring {
   }
 
   async addressesOf(ns: string, dev: string): Promise<string[]> {
-    const r = await runTool('ip', ['-n', this.#guard(ns), '-j', '-4', 'address', 'show', 'dev', dev],
+    const r = await runTool('ip', ['-n', this.#guard(ns), '-j', 'address', 'show', 'dev', dev, 'scope', 'global'],
       { allowFailure: true });
     if (r.code !== 0 || !r.stdout.trim()) return [];
     const links = JSON.parse(r.stdout) as IpAddrJson[];

@@ -58,7 +58,8 @@ export interface CreateLabOptions extends Partial<LabOptions> {
 
 export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
   const name = validateLabName(opts.name ?? DEFAULT_LAB_NAME);
-  const plan = planLab({ name, nodes: opts.nodes ?? 3, routing: opts.routing ?? 'none', store: opts.store ?? 'file' });
+  const plan = planLab({ name, nodes: opts.nodes ?? 3, routing: opts.routing ?? 'none', store: opts.store ?? 'file',
+    ...(opts.proxyMode ? { proxyMode: opts.proxyMode } : {}), ...(opts.ipFamily ? { ipFamily: opts.ipFamily } : {}) });
   const paths = labPaths(name, opts.stateRoot);
   const wiring = opts.wiring ?? new IprouteWiring(name);
   const existing = (await wiring.listNamespaces()).filter((ns) => isLabNamespace(name, ns));
@@ -76,7 +77,7 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
       version: 1, name, phase: 'creating', createdAt: new Date().toISOString(), options: plan.options,
       namespaces: planNamespaces(plan), processes: [],
       hosts: plan.hosts.map((h) => ({ id: h.id, role: h.role, ns: h.ns,
-        addresses: h.interfaces.map((i) => `${i.address}/${i.prefixLen}`) })),
+        addresses: h.interfaces.flatMap((i) => [`${i.address}/${i.prefixLen}`, `${i.address6}/${i.prefixLen6}`]) })),
     };
     writeLabState(paths, state);
     await done('state');

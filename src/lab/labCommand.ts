@@ -7,7 +7,7 @@ import { constants as osConstants, hostname } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../common/cli.ts';
 import { requireTool } from '../common/systemTools.ts';
-import { LAB_ROUTINGS, LAB_STORES, type LabRouting, type LabStoreKind } from './addressPlan.ts';
+import { LAB_ROUTINGS, LAB_STORES, type LabIpFamily, type LabProxyMode, type LabRouting, type LabStoreKind } from './addressPlan.ts';
 import { createLab, destroyLab, resolveLabNamespace, type LabStep } from './lab.ts';
 import { startControlPlane, type ControlPlaneReport } from './labControlPlane.ts';
 import { kubeletCommand } from './kubeletCommand.ts';
@@ -19,7 +19,7 @@ import { DEFAULT_SERVE_PORTS, startTestServer } from './testServer.ts';
 
 const USAGE = `usage: podnetctl lab <command>
   up [--name LAB] [--nodes N] [--routing ${LAB_ROUTINGS.join('|')}] [--store ${LAB_STORES.join('|')}]
-     [--no-podnet] [--log-level L]
+     [--proxy-mode nftables|iptables] [--ip-family ipv4|dual] [--no-podnet] [--log-level L]
                       build the lab (default name ${DEFAULT_LAB_NAME}, 3 nodes), start its store, podnetd and a lab
                       kubelet on every node (--no-podnet: the underlay only), check the nodes reach each other
   down [--name LAB]   remove every namespace, process and file of the lab (also after a failed up)
@@ -89,14 +89,17 @@ function pauseHook(signal: AbortSignal): ((step: LabStep) => Promise<void>) | un
 
 async function up(argv: string[]): Promise<number> {
   const v = parse(argv, { name: { type: 'string' }, nodes: { type: 'string' }, routing: { type: 'string' },
-    store: { type: 'string' }, 'no-podnet': { type: 'boolean' }, 'log-level': { type: 'string' } });
+    store: { type: 'string' }, 'proxy-mode': { type: 'string' }, 'ip-family': { type: 'string' }, 'no-podnet': { type: 'boolean' }, 'log-level': { type: 'string' } });
   const name = labName(v);
-  const routing = ((v.routing as string | undefined) ?? 'none') as LabRouting;
+  // vxlan by default: an operator's `lab up` should give pods, Services and DNS that work across nodes.
+  const routing = ((v.routing as string | undefined) ?? 'vxlan') as LabRouting;
   const store = ((v.store as string | undefined) ?? 'file') as LabStoreKind;
   const nodes = intFlag(v.nodes, 'nodes', 3, 1000);
   return withSignals(async (signal) => {
     const started = Date.now();
-    const lab = await createLab({ name, nodes, routing, store, signal, onStep: pauseHook(signal) });
+    const proxyMode = v['proxy-mode'] as LabProxyMode | undefined;
+    const ipFamily = v['ip-family'] as LabIpFamily | undefined;
+    const lab = await createLab({ name, nodes, routing, store, ...(proxyMode ? { proxyMode } : {}), ...(ipFamily ? { ipFamily } : {}), signal, onStep: pauseHook(signal) });
     try {
       // The control plane is part of `up`: if it cannot start, nothing is left behind (as for the underlay).
       let cp: ControlPlaneReport | undefined;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { PodnetError } from '../common/errors.ts';
 import { runTool } from '../common/systemTools.ts';
 import { renderConflist } from '../cni/install/conflistTemplate.ts';
+import { clusterCidrsOf } from './addressPlan.ts';
 import type { Lab } from './lab.ts';
 import { startLabEtcd } from './labEtcd.ts';
 import { installNodeShims } from './labCniShim.ts';
@@ -27,6 +28,10 @@ export interface ControlPlaneOptions {
   /** Wait this long for each node's podnetd to write node.json (default 60 s). */
   nodeTimeoutMs?: number;
   logLevel?: string;
+  /** Fields merged into a node's agent `dns` section (upstreams, pods, ttl...): the same for all, or per node id. */
+  dns?: Record<string, unknown> | ((nodeId: string) => Record<string, unknown>);
+  /** `--routing bgp`: fields merged into a node's agent `bgp` section (mode, routeReflectors, bfd...), or per node id. */
+  bgp?: Record<string, unknown> | ((nodeId: string) => Record<string, unknown>);
 }
 
 export interface ControlPlaneReport {
@@ -64,9 +69,13 @@ export async function startControlPlane(lab: Lab, opts: ControlPlaneOptions = {}
   for (const host of lab.nodes) {
     const files = nodeFiles(lab.paths, host.id);
     mkdirSync(files.confDir, { recursive: true });
-    writeFileSync(files.agentConfig, `${JSON.stringify(agentConfigFor(lab.plan, host, store, files), null, 2)}\n`);
-    writeFileSync(files.conflist, renderConflist({ name: 'podnet', mode: 'routed', ipMasq: true, ipv6: false,
-      portmap: false, dataDir: files.ipamDataDir, nodeStateFile: files.nodeState, clusterCIDRs: [lab.plan.cluster.clusterCidr] }));
+    writeFileSync(files.agentConfig, `${JSON.stringify(agentConfigFor(lab.plan, host, store, files,
+      typeof opts.dns === 'function' ? opts.dns(host.id) : opts.dns,
+      typeof opts.bgp === 'function' ? opts.bgp(host.id) : opts.bgp), null, 2)}\n`);
+    // Dual-stack: host-local style ranges [[IPv4 pod CIDR], [IPv6 pod CIDR]], so every pod gets one address of each.
+    writeFileSync(files.conflist, renderConflist({ name: 'podnet', mode: 'routed', ipMasq: true,
+      ipv6: lab.plan.cluster.clusterCidr6 !== undefined, portmap: false, dataDir: files.ipamDataDir,
+      nodeStateFile: files.nodeState, clusterCIDRs: clusterCidrsOf(lab.plan.cluster) }));
     await lab.spawn(host.id, agentProcess(host.id),
       [...podnetd.argv, 'agent', '--config', files.agentConfig, '--log-level', opts.logLevel ?? 'info'], { cwd: podnetd.cwd });
     report.agents.push(host.id);

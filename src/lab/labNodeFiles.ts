@@ -13,7 +13,7 @@
  * The CNI binaries are the same for every node: one install in `<labdir>/cni/bin` (/opt/cni/bin).
  */
 import { join } from 'node:path';
-import { primaryAddress, type LabHost, type LabPlan } from './addressPlan.ts';
+import { clusterCidrsOf, primaryAddress, primaryAddress6, serviceCidrsOf, type LabHost, type LabPlan } from './addressPlan.ts';
 import type { LabPaths } from './labState.ts';
 
 export const CONFLIST_FILE = '10-podnet.conflist';
@@ -59,9 +59,22 @@ export function agentBackend(plan: LabPlan): string {
   return r === 'none' ? 'vxlan' : r;
 }
 
-/** Routing the agent can run in this lab (`bgp` needs peers the lab does not set up: not enabled). */
+/** Routing the agent can run in this lab (every backend but `none`; bgp peers the nodes in a full mesh). */
 export function agentRoutes(plan: LabPlan): boolean {
-  return ['vxlan', 'host-gw', 'cross-subnet'].includes(plan.options.routing);
+  return ['vxlan', 'host-gw', 'cross-subnet', 'bgp'].includes(plan.options.routing);
+}
+
+/** The cluster AS of a `--routing bgp` lab (Calico's and kube-router's default private AS). */
+export const LAB_BGP_ASN = 64512;
+
+/**
+ * The agent's `bgp` settings in a `--routing bgp` lab: an iBGP full mesh among the nodes by default; `bgp` fields
+ * (a test's route-reflector mode, BFD timers...) override it. External peers (a top-of-rack in the fabric
+ * namespace) are BGPPeer objects in the store, not config.
+ */
+function bgpSettings(plan: LabPlan, bgp: Record<string, unknown>): Record<string, unknown> {
+  if (plan.options.routing !== 'bgp') return {};
+  return { bgpASN: LAB_BGP_ASN, bgp: { mode: 'full-mesh', ...bgp } };
 }
 
 /**
@@ -69,23 +82,30 @@ export function agentRoutes(plan: LabPlan): boolean {
  * ranges, per-node files, a `routing` section when the lab asks for routing, and every other part: the proxy
  * (nftables, /healthz on 10256 in the node namespace), DNS on the node's address published as the endpoint of
  * kube-system/kube-dns at the cluster DNS address (no upstreams: the lab has no way out, so other names are
- * REFUSED at once instead of timing out), the L2 load balancer, and the CNI hand-off server on a per-node socket.
+ * REFUSED at once instead of timing out; `dns` fields override that section, e.g. a test's upstreams or pod mode),
+ * the L2 load balancer, and the CNI hand-off server on a per-node socket. With `--routing bgp`: `bgpASN` and a
+ * `bgp` section (full mesh unless `bgp` fields say otherwise).
  */
-export function agentConfigFor(plan: LabPlan, host: LabHost, store: string, files: LabNodeFiles): Record<string, unknown> {
+export function agentConfigFor(plan: LabPlan, host: LabHost, store: string, files: LabNodeFiles,
+  dns: Record<string, unknown> = {}, bgp: Record<string, unknown> = {}): Record<string, unknown> {
   const c = plan.cluster;
   return {
     store,
     nodeName: host.id,
-    nodeIP: primaryAddress(host),
-    clusterCIDR: c.clusterCidr,
-    serviceCIDR: c.serviceCidr,
+    nodeIP: `${primaryAddress(host)},${primaryAddress6(host)}`,
+    // Dual-stack as Kubernetes' flags spell it: comma lists, IPv4 first.
+    clusterCIDR: clusterCidrsOf(c).join(','),
+    serviceCIDR: serviceCidrsOf(c).join(','),
     podSubnetLength: c.nodeCidrPrefixLen,
+    ...(c.nodeCidrPrefixLen6 ? { podSubnetLength6: c.nodeCidrPrefixLen6 } : {}),
     nodeStateFile: files.nodeState,
     backend: agentBackend(plan),
     clusterDNS: c.dnsIp,
     ...(agentRoutes(plan) ? { routing: { masquerade: true } } : {}),
-    proxy: { mode: 'nftables', minSyncPeriod: '100ms' },
-    dns: { upstreams: 'none' },
+    ...bgpSettings(plan, bgp),
+    proxy: { mode: plan.options.proxyMode ?? 'nftables', minSyncPeriod: '100ms', syncPeriod: '10s',
+      ...(c.clusterCidr6 ? { clusterCIDRs: clusterCidrsOf(c) } : {}) },
+    dns: { upstreams: 'none', ...dns },
     lb: {},
     cni: { handoffSocket: files.handoffSocket },
   };

@@ -75,7 +75,7 @@ export async function collectStatus(name: string, opts: { stateRoot?: string; wi
       addresses: [], missingAddresses: [] });
     for (const h of plan.hosts) {
       const isPresent = present.includes(h.ns);
-      const addresses = h.interfaces.map((i) => `${i.address}/${i.prefixLen}`);
+      const addresses = h.interfaces.flatMap((i) => [`${i.address}/${i.prefixLen}`, `${i.address6}/${i.prefixLen6}`]);
       const actual = isPresent
         ? (await Promise.all(h.interfaces.map((i) => wiring.addressesOf(h.ns, i.dev)))).flat() : [];
       status.namespaces.push({ id: h.id, ns: h.ns, role: h.role, present: isPresent, addresses,
@@ -99,10 +99,12 @@ export function formatStatus(s: LabStatus): string {
   lines.push(`lab ${s.name}: ${s.phase}${opts} (state ${s.dir})${s.healthy ? '' : ' — DEGRADED'}`);
   if (s.stateProblem) lines.push(`  state: ${s.stateProblem}`);
   if (s.namespaces.length > 0) {
-    lines.push(`  ${'NAME'.padEnd(8)}${'NAMESPACE'.padEnd(24)}${'ADDRESS'.padEnd(18)}STATE`);
+    // Every host has an IPv4 and an IPv6 underlay address (the router two of each): size the column to fit.
+    const width = Math.max(18, ...s.namespaces.map((n) => n.addresses.join(' ').length + 2));
+    lines.push(`  ${'NAME'.padEnd(8)}${'NAMESPACE'.padEnd(24)}${'ADDRESS'.padEnd(width)}STATE`);
     for (const n of s.namespaces) {
       const state = !n.present ? 'missing' : n.missingAddresses.length ? `address missing: ${n.missingAddresses.join(' ')}` : 'ok';
-      lines.push(`  ${n.id.padEnd(8)}${n.ns.padEnd(24)}${(n.addresses.join(' ') || '-').padEnd(18)}${state}`);
+      lines.push(`  ${n.id.padEnd(8)}${n.ns.padEnd(24)}${(n.addresses.join(' ') || '-').padEnd(width)}${state}`);
     }
   }
   if (s.otherNamespaces.length > 0) lines.push(`  other namespaces: ${s.otherNamespaces.join(', ')}`);

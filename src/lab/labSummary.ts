@@ -30,16 +30,18 @@ export function formatLabSummary(lab: Lab, builtMs: number, cp?: ControlPlaneRep
   const o = p.options;
   const lines = [`lab ${o.name} up in ${builtMs < 1000 ? `${builtMs} ms` : `${(builtMs / 1000).toFixed(1)} s`}: ${o.nodes} node${o.nodes === 1 ? '' : 's'}`];
   const row = (id: string, ns: string, what: string) => `  ${id.padEnd(8)}${ns.padEnd(24)}${what}`;
-  const segs = p.segments.map((s) => `${s.bridge} ${s.subnet}/${s.prefixLen}`).join(', ');
-  const gw = p.fabricAddress ? `, gateway ${p.fabricAddress.address} on ${p.fabricAddress.bridge}` : '';
+  const segs = p.segments.map((s) => `${s.bridge} ${s.subnet}/${s.prefixLen} ${s.subnet6}/${s.prefixLen6}`).join(', ');
+  const gw = p.fabricAddress ? `, gateway ${p.fabricAddress.address} and ${p.fabricAddress.address6} on ${p.fabricAddress.bridge}` : '';
   lines.push(row('fabric', p.fabricNs, `${segs}${gw}`));
   for (const h of p.hosts) {
-    const addrs = h.interfaces.map((i) => `${i.dev} ${i.address}/${i.prefixLen}`).join(', ');
-    lines.push(row(h.id, h.ns, `${addrs}${h.gateway ? `, via ${h.gateway}` : ''}${h.role === 'router' ? ', forwarding' : ''}`));
+    const addrs = h.interfaces.map((i) => `${i.dev} ${i.address}/${i.prefixLen} ${i.address6}/${i.prefixLen6}`).join(', ');
+    lines.push(row(h.id, h.ns, `${addrs}${h.gateway ? `, via ${h.gateway}${h.gateway6 ? ` and ${h.gateway6}` : ''}` : ''}${h.role === 'router' ? ', forwarding' : ''}`));
   }
   const c = p.cluster;
-  lines.push(`cluster CIDR ${c.clusterCidr} (/${c.nodeCidrPrefixLen} per node), service CIDR ${c.serviceCidr}, ` +
-    `DNS ${c.dnsIp}, L2 pool ${c.l2Pool.first}-${c.l2Pool.last}`);
+  const v6 = c.clusterCidr6 ? ` + ${c.clusterCidr6} (/${c.nodeCidrPrefixLen6} per node)` : '';
+  const svc6 = c.serviceCidr6 ? ` + ${c.serviceCidr6}` : '';
+  lines.push(`${c.clusterCidr6 ? 'dual-stack ' : ''}cluster CIDR ${c.clusterCidr} (/${c.nodeCidrPrefixLen} per node)${v6}, ` +
+    `service CIDR ${c.serviceCidr}${svc6}, DNS ${c.dnsIp}, L2 pool ${c.l2Pool.first}-${c.l2Pool.last}`);
   lines.push(routingNote(o.routing, cp));
   lines.push(...controlPlaneLines(lab, cp));
   return lines.join('\n');

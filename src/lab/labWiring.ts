@@ -21,14 +21,22 @@ export interface RouteSpec {
   via: string;
 }
 
+export interface AddressSpec {
+  dev: string;
+  cidr: string;
+  /** IPv6: skip duplicate address detection, so the address is usable at once (the plan makes them unique). */
+  nodad?: boolean;
+}
+
 export interface NamespaceWiring {
   ns: string;
   bridges: Array<{ name: string }>;
   veths: VethSpec[];
-  addresses: Array<{ dev: string; cidr: string }>;
+  addresses: AddressSpec[];
   /** Links set up, in order (lo first). */
   linksUp: string[];
   routes: RouteSpec[];
+  /** Set before the links are created or brought up, so per-link defaults (accept_dad) apply to them. */
   sysctls: Record<string, string>;
 }
 
@@ -43,20 +51,32 @@ export interface LabWiring {
   listNamespaces(): Promise<string[]>;
   /** PIDs of the processes whose network namespace is `ns`. */
   pidsIn(ns: string): Promise<number[]>;
-  /** IPv4 addresses (`a.b.c.d/len`) on `dev` inside `ns`; empty when the link is missing. */
+  /** Global IPv4 and IPv6 addresses (`addr/len`) on `dev` inside `ns`; empty when the link is missing. */
   addressesOf(ns: string, dev: string): Promise<string[]>;
 }
 
 /** Forwarding on for both families: nodes route pod traffic, the router routes the underlay. */
 const FORWARDING = { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' };
 
+/**
+ * No duplicate address detection anywhere in the lab: the plan hands out unique addresses, and DAD would keep the
+ * link-local addresses tentative for up to two seconds after `lab up`, during which IPv6 across the router fails.
+ * `default` covers links created later in the namespace (bridges, veths, pod interfaces on a node).
+ */
+function noDad(devs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = { 'net.ipv6.conf.all.accept_dad': '0', 'net.ipv6.conf.default.accept_dad': '0' };
+  for (const d of devs) out[`net.ipv6.conf.${d}.accept_dad`] = '0';
+  return out;
+}
+
 function fabricWiring(plan: LabPlan): NamespaceWiring {
   const veths: VethSpec[] = [];
   for (const h of plan.hosts) {
     for (const i of h.interfaces) veths.push({ name: i.fabricPort, master: i.bridge, peer: { name: i.dev, ns: h.ns } });
   }
-  const addresses = plan.fabricAddress
-    ? [{ dev: plan.fabricAddress.bridge, cidr: `${plan.fabricAddress.address}/${plan.fabricAddress.prefixLen}` }]
+  const f = plan.fabricAddress;
+  const addresses: AddressSpec[] = f
+    ? [{ dev: f.bridge, cidr: `${f.address}/${f.prefixLen}` }, { dev: f.bridge, cidr: `${f.address6}/${f.prefixLen6}`, nodad: true }]
     : [];
   return {
     ns: plan.fabricNs,
@@ -65,7 +85,7 @@ function fabricWiring(plan: LabPlan): NamespaceWiring {
     addresses,
     linksUp: ['lo', ...plan.segments.map((s) => s.bridge), ...veths.map((v) => v.name)],
     routes: [],
-    sysctls: {},
+    sysctls: noDad([]),
   };
 }
 
@@ -75,10 +95,12 @@ export function wiringFor(plan: LabPlan): NamespaceWiring[] {
     ns: h.ns,
     bridges: [],
     veths: [],
-    addresses: h.interfaces.map((i) => ({ dev: i.dev, cidr: `${i.address}/${i.prefixLen}` })),
+    addresses: h.interfaces.flatMap((i): AddressSpec[] => [{ dev: i.dev, cidr: `${i.address}/${i.prefixLen}` },
+      { dev: i.dev, cidr: `${i.address6}/${i.prefixLen6}`, nodad: true }]),
     linksUp: ['lo', ...h.interfaces.map((i) => i.dev)],
-    routes: h.gateway ? [{ dst: 'default', via: h.gateway }] : [],
-    sysctls: h.forwarding ? { ...FORWARDING } : {},
+    routes: [...(h.gateway ? [{ dst: 'default', via: h.gateway }] : []),
+      ...(h.gateway6 ? [{ dst: '::/0', via: h.gateway6 }] : [])],
+    sysctls: { ...noDad(h.interfaces.map((i) => i.dev)), ...(h.forwarding ? FORWARDING : {}) },
   }));
   return [fabricWiring(plan), ...hosts];
 }

@@ -1,20 +1,31 @@
 /**
  * @module node/agentConfig — `podnetd agent --config FILE`: the node part's settings, checked field by field
- * (ConfigError names file and field). Sections that other parts read (`proxy`, `dns`, `lb`, `routing`, `cni`)
+ * (ConfigError names file and field). Sections that other parts read (`proxy`, `dns`, `lb`, `routing`, `cni`, `bgp`)
  * are passed through untouched for them; any other unknown top-level field is an error.
+ *
+ * Dual-stack follows Kubernetes' flags: `nodeIP`, `clusterCIDR` and `serviceCIDR` take a comma list of one IPv4
+ * and one IPv6 entry (kubelet `--node-ip`, `--cluster-cidr`, `--service-cluster-ip-range`). The singular fields
+ * of AgentConfig hold the primary (first) entry, so single-stack readers are unchanged; the plural ones hold all.
  */
-import { ipFamilyOf } from '../common/ipAddress.ts';
 import { networkInterfaces } from 'node:os';
 import { FieldReader, loadConfigFile } from '../common/config.ts';
-import { parseIpv4Cidr } from './podCidrPool.ts';
+import type { IpPrefix } from '../common/ipPrefix.ts';
+import { cidrTexts, parseCidrList, parseIpList } from './dualStackConfig.ts';
 
 export interface AgentConfig {
   store?: string;
   nodeName?: string;
+  /** The primary node address (first of nodeIPs). */
   nodeIP: string;
+  /** Every node address, primary first; at most one per family. */
+  nodeIPs: string[];
   clusterCIDR: string;
+  clusterCIDRs: string[];
   serviceCIDR: string;
+  serviceCIDRs: string[];
+  /** Per-node pod subnet length in the IPv4 cluster CIDR (24) and in the IPv6 one (64, kube-controller-manager's default). */
   podSubnetLength: number;
+  podSubnetLength6: number;
   mtu: number;
   nodeStateFile: string;
   podCIDRLeaseTTLSeconds: number;
@@ -29,7 +40,7 @@ export interface AgentConfig {
   sections: Record<string, unknown>;
 }
 
-export const OTHER_PARTS = ['proxy', 'dns', 'lb', 'routing', 'cni'] as const;
+export const OTHER_PARTS = ['proxy', 'dns', 'lb', 'routing', 'cni', 'bgp'] as const;
 
 function firstHostIPv4(): string | undefined {
   for (const list of Object.values(networkInterfaces())) {
@@ -42,18 +53,24 @@ export function readAgentConfig(raw: unknown, file?: string): AgentConfig {
   const r = new FieldReader(raw);
   const store = r.string('store');
   const nodeName = r.string('nodeName');
-  const nodeIP = r.string('nodeIP') ?? firstHostIPv4() ?? '';
-  if (!nodeIP) r.problem('nodeIP', 'is required: no non-loopback IPv4 address found on this host');
-  else if (ipFamilyOf(nodeIP) === undefined) r.problem('nodeIP', `must be an IP address, got "${nodeIP}"`);
-  const cidr = (field: string, def: string) => {
-    const v = r.string(field, def);
-    try { parseIpv4Cidr(v, field); } catch (err) { r.problem(field, (err as Error).message.replace(`${field}: `, '')); }
-    return v;
+  const nodeIPText = r.string('nodeIP') ?? firstHostIPv4() ?? '';
+  const nodeIPs = parseIpList(nodeIPText);
+  if (!nodeIPText) r.problem('nodeIP', 'is required: no non-loopback IPv4 address found on this host');
+  else if (nodeIPs.problem) r.problem('nodeIP', nodeIPs.problem);
+  const cidrs = (field: string, def: string, example: string): IpPrefix[] => {
+    const parsed = parseCidrList(r.string(field, def) ?? def, example);
+    if (parsed.problem) r.problem(field, parsed.problem);
+    return parsed.values;
   };
-  const clusterCIDR = cidr('clusterCIDR', '10.244.0.0/16');
-  const serviceCIDR = cidr('serviceCIDR', '10.96.0.0/16');
-  const bits = Number(clusterCIDR.split('/')[1]);
-  const podSubnetLength = r.int('podSubnetLength', 24, { min: Number.isFinite(bits) ? bits : 8, max: 30 });
+  const clusterCIDRs = cidrs('clusterCIDR', '10.244.0.0/16', '10.244.0.0/16 or 10.244.0.0/16,fd00:10:244::/56');
+  const serviceCIDRs = cidrs('serviceCIDR', '10.96.0.0/16', '10.96.0.0/16 or 10.96.0.0/16,fd00:10:96::/112');
+  const bits = (family: 4 | 6, def: number) => clusterCIDRs.find((p) => p.addr.family === family)?.prefixLen ?? def;
+  const podSubnetLength = r.int('podSubnetLength', 24, { min: bits(4, 8), max: 30 });
+  // kube-controller-manager's rule: at most 16 bits between the cluster CIDR and a node's subnet.
+  const podSubnetLength6 = r.int('podSubnetLength6', 64, { min: bits(6, 48), max: 126 });
+  if (podSubnetLength6 - bits(6, podSubnetLength6) > 16) {
+    r.problem('podSubnetLength6', `/${podSubnetLength6} is more than 16 bits longer than the IPv6 cluster CIDR /${bits(6, 0)} (too many node subnets to lease)`);
+  }
   const mtu = r.int('mtu', 1450, { min: 576, max: 9000 });
   const nodeStateFile = r.string('nodeStateFile', '/run/podnet/node.json');
   const podCIDRLeaseTTLSeconds = r.int('podCIDRLeaseTTLSeconds', 60, { min: 2, max: 86400 * 7 });
@@ -79,7 +96,10 @@ export function readAgentConfig(raw: unknown, file?: string): AgentConfig {
   r.rejectUnknown();
   r.throwIfProblems(file);
   return {
-    ...(store ? { store } : {}), ...(nodeName ? { nodeName } : {}), nodeIP, clusterCIDR, serviceCIDR, podSubnetLength, mtu,
+    ...(store ? { store } : {}), ...(nodeName ? { nodeName } : {}),
+    nodeIP: nodeIPs.values[0] ?? nodeIPText, nodeIPs: nodeIPs.values,
+    clusterCIDR: cidrTexts(clusterCIDRs)[0]!, clusterCIDRs: cidrTexts(clusterCIDRs),
+    serviceCIDR: cidrTexts(serviceCIDRs)[0]!, serviceCIDRs: cidrTexts(serviceCIDRs), podSubnetLength, podSubnetLength6, mtu,
     nodeStateFile, podCIDRLeaseTTLSeconds, backend, ...(tunnelEndpoint ? { tunnelEndpoint } : {}), ...(vtepMAC ? { vtepMAC } : {}),
     ...(asn ? { bgpASN: asn } : {}), clusterDNS, clusterDomain, controller, sections,
   };

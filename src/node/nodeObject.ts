@@ -17,8 +17,12 @@ export const NODE_ANNOTATIONS = {
 export interface NodeRegistration {
   nodeName: string;
   nodeIP: string;
+  /** Every node address, primary first (dual-stack: one InternalIP per family, as the kubelet publishes). */
+  nodeIPs?: string[];
   /** Set when podnet leased it (file/etcd); undefined on the kube store. */
   podCIDR?: string;
+  /** Every leased pod CIDR, primary first (dual-stack: one per family); defaults to [podCIDR]. */
+  podCIDRs?: string[];
   annotations: Record<string, string>;
   hostname?: string;
   /** false on the kube store: the kubelet owns status. */
@@ -31,9 +35,10 @@ export function desiredNode(existing: Node | undefined, reg: NodeRegistration): 
   const next: Node = structuredClone(base);
   next.metadata.annotations = { ...next.metadata.annotations, ...reg.annotations };
   next.metadata.labels = { 'kubernetes.io/hostname': reg.nodeName, 'kubernetes.io/os': 'linux', ...next.metadata.labels };
-  if (reg.podCIDR) next.spec = { ...next.spec, podCIDR: reg.podCIDR, podCIDRs: [reg.podCIDR] };
+  if (reg.podCIDR) next.spec = { ...next.spec, podCIDR: reg.podCIDR, podCIDRs: reg.podCIDRs ?? [reg.podCIDR] };
   if (reg.ownsStatus) {
-    const addresses = [{ type: 'InternalIP' as const, address: reg.nodeIP }, { type: 'Hostname' as const, address: reg.hostname ?? reg.nodeName }];
+    const internal = (reg.nodeIPs?.length ? reg.nodeIPs : [reg.nodeIP]).map((address) => ({ type: 'InternalIP' as const, address }));
+    const addresses = [...internal, { type: 'Hostname' as const, address: reg.hostname ?? reg.nodeName }];
     const others = (next.status?.addresses ?? []).filter((a) => a.type !== 'InternalIP' && a.type !== 'Hostname');
     const ready = next.status?.conditions?.find((c) => c.type === 'Ready');
     next.status = {

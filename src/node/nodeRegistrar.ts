@@ -2,13 +2,15 @@
  * @module node/nodeRegistrar — podnetd's node part: lease a pod CIDR (file/etcd) or read Node.spec.podCIDR
  * (kube), register the Node object, write node.json for the CNI plugin, and keep the lease renewed. On shutdown
  * the lease is kept, not released: a restart takes the same subnet back, and a node that is really gone loses
- * it when the TTL runs out (flannel's behaviour).
+ * it when the TTL runs out (flannel's behaviour). A dual-stack node (an IPv4 and an IPv6 cluster CIDR) holds one
+ * lease per family; node.json and Node.spec.podCIDRs list them primary family first, as Kubernetes does.
  */
 import type { HeldLease, Store } from '../store/store.ts';
 import { keepLease, retryUpdate } from '../store/store.ts';
 import { readNodeState } from '../ipam/nodeState.ts';
 import { describeError } from '../common/errors.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
+import { ipFamilyOf } from '../common/ipAddress.ts';
 import { leasePodCidr } from './podCidrLease.ts';
 import { desiredNode } from './nodeObject.ts';
 import { writeNodeStateFile, type NodeStateFile } from './nodeStateFile.ts';
@@ -17,9 +19,15 @@ export interface NodeRegistrarOptions {
   store: Store;
   nodeName: string;
   nodeIP: string;
+  /** Every node address, primary first; defaults to [nodeIP]. */
+  nodeIPs?: string[];
   clusterCIDR: string;
+  /** Every cluster CIDR, primary first (dual-stack: one per family); defaults to [clusterCIDR]. */
+  clusterCIDRs?: string[];
   serviceCIDR: string;
+  /** Node subnet length in the IPv4 pool (24) and in the IPv6 pool (subnetBits6, default 64). */
   subnetBits: number;
+  subnetBits6?: number;
   mtu: number;
   leaseTtlSeconds: number;
   nodeStateFile: string;
@@ -35,8 +43,8 @@ export interface NodeRegistrarOptions {
 export class NodeRegistrar {
   #o: NodeRegistrarOptions;
   #log: Logger;
-  #lease: HeldLease | undefined;
-  #stopRenew: (() => void) | undefined;
+  /** One held lease per cluster CIDR, same order as #clusterCidrs. */
+  #leases: Array<{ cidr: string; lease: HeldLease; stopRenew: () => void } | undefined> = [];
   #stopped = false;
   state: NodeStateFile | undefined;
 
@@ -48,11 +56,17 @@ export class NodeRegistrar {
   /** Lease (or read) the pod CIDR, register the Node, write node.json. Resolves with what was written. */
   async start(): Promise<NodeStateFile> {
     const kube = this.#o.store.backend === 'kube';
-    const podCIDRs = kube ? await this.#waitForKubePodCidr() : [await this.#leaseCidr()];
-    await this.#register(kube ? undefined : podCIDRs[0]);
+    let podCIDRs: string[];
+    if (kube) podCIDRs = await this.#waitForKubePodCidr();
+    else {
+      const previous = await this.#previousCidrs();
+      podCIDRs = [];
+      for (let i = 0; i < this.#clusterCidrs.length; i++) podCIDRs.push(await this.#leaseCidr(i, previous));
+    }
+    await this.#register(kube ? undefined : podCIDRs);
     this.state = {
       nodeName: this.#o.nodeName, podCIDR: podCIDRs[0]!, podCIDRs, clusterCIDR: this.#o.clusterCIDR,
-      clusterCIDRs: [this.#o.clusterCIDR], serviceCIDR: this.#o.serviceCIDR, mtu: this.#o.mtu, nodeIP: this.#o.nodeIP,
+      clusterCIDRs: this.#clusterCidrs, serviceCIDR: this.#o.serviceCIDR, mtu: this.#o.mtu, nodeIP: this.#o.nodeIP,
       ...(this.#o.backend ? { backend: this.#o.backend } : {}),
       ...(this.#o.clusterDNS ? { clusterDNS: this.#o.clusterDNS } : {}),
       ...(this.#o.clusterDomain ? { clusterDomain: this.#o.clusterDomain } : {}),
@@ -64,7 +78,11 @@ export class NodeRegistrar {
 
   stop(): void {
     this.#stopped = true;
-    this.#stopRenew?.();
+    for (const l of this.#leases) l?.stopRenew();
+  }
+
+  get #clusterCidrs(): string[] {
+    return this.#o.clusterCIDRs?.length ? this.#o.clusterCIDRs : [this.#o.clusterCIDR];
   }
 
   async #previousCidrs(): Promise<string[]> {
@@ -76,42 +94,47 @@ export class NodeRegistrar {
       this.#log.warn({ event: 'nodeStateUnreadable', err: describeError(err) }, 'ignoring unreadable node state file');
     }
     const node = await this.#o.store.get('Node', this.#o.nodeName);
+    out.push(...(node?.spec?.podCIDRs ?? []));
     if (node?.spec?.podCIDR) out.push(node.spec.podCIDR);
     return [...new Set(out)];
   }
 
-  async #leaseCidr(): Promise<string> {
-    const previous = await this.#previousCidrs();
+  /** Lease a subnet from the i-th cluster CIDR (its family's pool), keep it renewed. */
+  async #leaseCidr(i: number, previous: string[]): Promise<string> {
+    const clusterCIDR = this.#clusterCidrs[i]!;
+    const v6 = ipFamilyOf(clusterCIDR.split('/')[0]!) === 6;
     const { cidr, lease } = await leasePodCidr(this.#o.store, {
-      nodeName: this.#o.nodeName, clusterCIDR: this.#o.clusterCIDR, subnetBits: this.#o.subnetBits,
+      nodeName: this.#o.nodeName, clusterCIDR, subnetBits: v6 ? this.#o.subnetBits6 ?? 64 : this.#o.subnetBits,
       ttlSeconds: this.#o.leaseTtlSeconds, previous,
     });
-    this.#lease = lease;
-    this.#stopRenew?.();
-    this.#stopRenew = keepLease(lease, Math.max(200, (this.#o.leaseTtlSeconds * 1000) / 3), (err) => void this.#onLeaseLost(cidr, err));
+    this.#leases[i]?.stopRenew();
+    const stopRenew = keepLease(lease, Math.max(200, (this.#o.leaseTtlSeconds * 1000) / 3), (err) => void this.#onLeaseLost(i, cidr, err));
+    this.#leases[i] = { cidr, lease, stopRenew };
     return cidr;
   }
 
   /** The lease ran out (the store was unreachable longer than the TTL): take the subnet back if still free. */
-  async #onLeaseLost(cidr: string, err: Error): Promise<void> {
+  async #onLeaseLost(i: number, cidr: string, err: Error): Promise<void> {
     if (this.#stopped) return;
     this.#log.warn({ event: 'podCidrLeaseLost', err: describeError(err) }, `pod CIDR lease for ${cidr} lost; re-leasing`);
     try {
-      const again = await this.#leaseCidr();
+      const again = await this.#leaseCidr(i, [cidr]);
       if (again !== cidr) {
         this.#log.error({ event: 'podCidrChanged', from: cidr, to: again }, `pod CIDR ${cidr} was taken by another node; this node now has ${again}: pods must be recreated`);
-        await this.#register(again);
-        if (this.state) await writeNodeStateFile(this.#o.nodeStateFile, (this.state = { ...this.state, podCIDR: again, podCIDRs: [again] }));
+        const podCIDRs = this.#leases.map((l) => l!.cidr);
+        await this.#register(podCIDRs);
+        if (this.state) await writeNodeStateFile(this.#o.nodeStateFile, (this.state = { ...this.state, podCIDR: podCIDRs[0]!, podCIDRs }));
       }
     } catch (e) {
       this.#log.error({ event: 'podCidrReleaseFailed', err: describeError(e) }, 're-leasing the pod CIDR failed');
     }
   }
 
-  async #register(podCIDR: string | undefined): Promise<void> {
+  async #register(podCIDRs: string[] | undefined): Promise<void> {
     await retryUpdate(this.#o.store, 'Node', this.#o.nodeName, undefined, (cur) => desiredNode(cur, {
       nodeName: this.#o.nodeName, nodeIP: this.#o.nodeIP, annotations: this.#o.annotations,
-      ownsStatus: this.#o.store.backend !== 'kube', ...(podCIDR ? { podCIDR } : {}),
+      ...(this.#o.nodeIPs ? { nodeIPs: this.#o.nodeIPs } : {}),
+      ownsStatus: this.#o.store.backend !== 'kube', ...(podCIDRs?.length ? { podCIDR: podCIDRs[0]!, podCIDRs } : {}),
     }));
   }
 
@@ -126,7 +149,8 @@ export class NodeRegistrar {
     }
   }
 
+  /** The primary family's pod CIDR lease. */
   get lease(): HeldLease | undefined {
-    return this.#lease;
+    return this.#leases[0]?.lease;
   }
 }

@@ -7,12 +7,13 @@
 import type { HeldLease, Store } from '../store/store.ts';
 import { LEASE_NAMESPACE } from '../store/store.ts';
 import { PodnetError } from '../common/errors.ts';
-import { candidateOrder, isPoolSubnet, leaseNameFor, parseIpv4Cidr, subnetAt, subnetCount } from './podCidrPool.ts';
+import { candidateOrder, isInPool, leaseNameFor, parseClusterCidr, poolSize, poolSubnetAt } from './podCidrPool.ts';
 
 export interface PodCidrRequest {
   nodeName: string;
+  /** One family's cluster CIDR (a dual-stack node calls leasePodCidr once per family). */
   clusterCIDR: string;
-  /** Prefix length of each node's subnet (24). */
+  /** Prefix length of each node's subnet (24; 64 for IPv6). */
   subnetBits: number;
   ttlSeconds: number;
   /** Subnets this node held before (node.json, Node.spec.podCIDR), tried first. */
@@ -31,10 +32,10 @@ export class PodCidrExhaustedError extends PodnetError {
 }
 
 export async function leasePodCidr(store: Store, req: PodCidrRequest): Promise<LeasedPodCidr> {
-  const cluster = parseIpv4Cidr(req.clusterCIDR, 'clusterCIDR');
-  const count = subnetCount(cluster, req.subnetBits);
+  const cluster = parseClusterCidr(req.clusterCIDR, 'clusterCIDR');
+  const count = poolSize(cluster, req.subnetBits);
   for (const prev of req.previous ?? []) {
-    if (!isPoolSubnet(cluster, req.subnetBits, prev)) continue;
+    if (!isInPool(cluster, req.subnetBits, prev)) continue;
     const lease = await store.acquireLease(leaseNameFor(prev), req.nodeName, req.ttlSeconds);
     if (lease) return { cidr: prev, lease };
   }
@@ -44,7 +45,7 @@ export async function leasePodCidr(store: Store, req: PodCidrRequest): Promise<L
     .map((l) => l.metadata.name));
   for (const pass of [true, false]) {
     for (const i of candidateOrder(count, req.nodeName)) {
-      const cidr = subnetAt(cluster, req.subnetBits, i);
+      const cidr = poolSubnetAt(cluster, req.subnetBits, i);
       const name = leaseNameFor(cidr);
       if (pass && taken.has(name)) continue; // second pass retries them: some may have expired
       const lease = await store.acquireLease(name, req.nodeName, req.ttlSeconds);

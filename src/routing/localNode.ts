@@ -5,7 +5,7 @@
  */
 import type { Rtnetlink } from '../netlink/index.ts';
 import type { Node } from '../store/types.ts';
-import { endpointOf, podCidrsOf } from './nodeAnnotations.ts';
+import { endpointOf, otherFamilyAddressOf, podCidrsOf } from './nodeAnnotations.ts';
 import type { LocalNode } from './routingModel.ts';
 import { vtepMacFor } from './nodeIdentity.ts';
 import { ipFamilyOf } from '../common/ipAddress.ts';
@@ -30,9 +30,12 @@ export async function resolveLocalNode(rtnl: Rtnetlink, node: Node, iface: strin
   const held = global.find((a) => a.address === endpoint && (uplinkIndex === undefined || a.index === uplinkIndex));
   if (!held) return `tunnel endpoint ${endpoint} is not an address of ${iface ?? 'any link'} in this namespace`;
   const link = await rtnl.links.get(held.index);
+  const other = otherFamilyAddressOf(node, family);
+  const otherHeld = other === undefined ? undefined : global.find((a) => a.address === other && a.index === held.index);
   return {
     name: node.metadata.name, endpoint, endpointFamily: family,
     uplink: { name: link.name, index: link.index, mtu: link.mtu ?? 1500, prefixLen: held.prefixLen },
+    ...(otherHeld ? { otherFamilyAddress: { address: otherHeld.address, prefixLen: otherHeld.prefixLen } } : {}),
     podCidrs, vtepMac: vtepMacFor(node),
   };
 }

@@ -84,7 +84,14 @@ function parseUncached(node: Node): PeerNode | PeerProblem {
   const port = optionalInt(node, ANNOTATION.port);
   if (isProblem(vni)) return vni;
   if (isProblem(port)) return port;
-  return { name, endpoint, endpointFamily: family, podCidrs, backend: ann[ANNOTATION.backend], vni, port, vtepMac: mac };
+  const other = otherFamilyAddressOf(node, family);
+  return { name, endpoint, endpointFamily: family, ...(other ? { otherFamilyAddress: other } : {}), podCidrs,
+    backend: ann[ANNOTATION.backend], vni, port, vtepMac: mac };
+}
+
+/** The node's first InternalIP of the family other than `family` (a dual-stack node publishes one of each). */
+export function otherFamilyAddressOf(node: Node, family: 4 | 6): string | undefined {
+  return node.status?.addresses?.find((a) => a.type === 'InternalIP' && ipFamilyOf(a.address) === (family === 4 ? 6 : 4))?.address;
 }
 
 /** The annotations this node publishes for its peers. */

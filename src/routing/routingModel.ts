@@ -29,6 +29,11 @@ export interface LocalNode {
   endpoint: string;
   endpointFamily: IpFamily;
   uplink: { name: string; index: number; mtu: number; prefixLen: number };
+  /**
+   * Dual-stack underlay: this node's InternalIP of the other family, held on the uplink (host-gw routes a pod CIDR
+   * via a node address of the pod CIDR's family; tunnels carry both families over `endpoint`).
+   */
+  otherFamilyAddress?: { address: string; prefixLen: number };
   /** Pod CIDRs leased to this node (one per family). */
   podCidrs: string[];
   vtepMac: string;
@@ -39,6 +44,8 @@ export interface PeerNode {
   name: string;
   endpoint: string;
   endpointFamily: IpFamily;
+  /** The peer's InternalIP of the other family, when it has one (dual-stack underlay). */
+  otherFamilyAddress?: string;
   podCidrs: string[];
   backend: string | undefined;
   vni: number | undefined;

@@ -15,7 +15,7 @@ test('lab up/exec/status/down through the CLI', async (t) => {
   t.is(up.code, 0, up.stderr);
   t.regex(up.stdout, /routing: vxlan — podnetd's routing part on every node/);
   t.regex(up.stdout, /lab kubelet on n1, n2/);
-  t.regex(up.stdout, /6\/6 pairs reachable/);
+  t.regex(up.stdout, /12\/12 pings answered, IPv4 and IPv6/);
 
   // exec: the command's exit code and output come through; flags after TARGET belong to the command.
   const ok = podnetctl(['lab', 'exec', '--name', name, 'n1', '--', 'ip', '-br', '-4', 'address', 'show', 'dev', 'eth0'], env);
@@ -41,7 +41,7 @@ test('lab up/exec/status/down through the CLI', async (t) => {
   t.false(s.healthy);
   t.deepEqual(s.namespaces.filter((n) => !n.present).map((n) => n.id), ['n2']);
   const text = podnetctl(['lab', 'status', '--name', name], env);
-  t.regex(text.stdout, new RegExp(`n2 +${name}-n2 +198\\.18\\.0\\.12/24 +missing`));
+  t.regex(text.stdout, new RegExp(`n2 +${name}-n2 +198\\.18\\.0\\.12/24 fd00:198:18::12/64 +missing`));
 
   const down = podnetctl(['lab', 'down', '--name', name], env);
   t.is(down.code, 0);
@@ -52,9 +52,14 @@ test('lab up --no-podnet builds the underlay only', async (t) => {
   const name = uniqueLabName();
   const env = { PODNET_LAB_DIR: labStateRoot(t) };
   t.teardown(() => destroyLab(name, { stateRoot: env.PODNET_LAB_DIR }).then(() => undefined));
-  const up = podnetctl(['lab', 'up', '--name', name, '--nodes', '1', '--no-podnet'], env);
+  const up = podnetctl(['lab', 'up', '--name', name, '--nodes', '1', '--no-podnet', '--ip-family', 'dual'], env);
   t.is(up.code, 0, up.stderr);
   t.regex(up.stdout, /podnetd not started \(--no-podnet\)/);
+  t.regex(up.stdout, /n1 +\S+ +eth0 198\.18\.0\.11\/24 fd00:198:18::11\/64, via 198\.18\.0\.1 and fd00:198:18::1/);
+  t.regex(up.stdout, /dual-stack cluster CIDR 10\.244\.0\.0\/16 \(\/24 per node\) \+ fd00:10:244::\/56 \(\/64 per node\), service CIDR 10\.96\.0\.0\/16 \+ fd00:10:96::\/112/);
+  const bad = podnetctl(['lab', 'up', '--name', `${name}x`, '--ip-family', 'ipv6'], env);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--ip-family: must be one of ipv4, dual, got "ipv6"/);
   const s = JSON.parse(podnetctl(['lab', 'status', '--name', name, '--json'], env).stdout) as LabStatus;
   t.deepEqual(s.processes, []);
   t.is(podnetctl(['lab', 'down', '--name', name], env).code, 0);

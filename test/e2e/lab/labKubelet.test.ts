@@ -42,6 +42,10 @@ test('a pod gets a namespace, an address from its node\'s pod CIDR and its statu
   const p1 = await runningPod(store, 'p1');
   const p2 = await runningPod(store, 'p2');
 
+  // podnetd registered its node dual-stack on the underlay: one InternalIP per family, as a kubelet with
+  // --node-ip=IPv4,IPv6 publishes them.
+  const node = await store.get('Node', 'n1');
+  t.deepEqual(node?.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address), ['198.18.0.11', 'fd00:198:18::11']);
   const n1 = nodeFiles(lab.paths, 'n1');
   const podCidr = (JSON.parse(readFileSync(n1.nodeState, 'utf8')) as { podCIDR: string }).podCIDR;
   for (const p of [p1, p2]) {

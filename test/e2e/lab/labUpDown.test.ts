@@ -1,7 +1,7 @@
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { createLab } from '../../../src/lab/lab.ts';
-import { primaryAddress } from '../../../src/lab/addressPlan.ts';
+import { primaryAddress, primaryAddress6 } from '../../../src/lab/addressPlan.ts';
 import { ipJsonIn, listNetns, rootSnapshot } from '../../helpers/netnsFixture.ts';
 import { labStateRoot, uniqueLabName } from '../../helpers/labFixture.ts';
 
@@ -20,15 +20,23 @@ test('up with 3 nodes: every underlay address pings every other; down leaves not
     const [eth0] = ipJsonIn<IpAddr[]>(h.ns, ['address', 'show', 'dev', 'eth0']);
     t.is(eth0?.operstate, 'UP', h.ns);
     t.true(eth0!.addr_info.some((a) => a.family === 'inet' && a.local === primaryAddress(h) && a.prefixlen === 24), h.ns);
+    t.true(eth0!.addr_info.some((a) => a.family === 'inet6' && a.local === primaryAddress6(h) && a.prefixlen === 64), h.ns);
   }
+  // IPv6 works at once (nodad), node to node and through the fabric's gateway address.
+  const [, n2] = lab.nodes;
+  const ping6 = await lab.exec('n1', ['ping', '-6', '-n', '-c1', '-W2', primaryAddress6(n2!)], { allowFailure: true });
+  t.is(ping6.code, 0, ping6.stdout);
+  t.is((await lab.exec('client', ['ping', '-6', '-n', '-c1', '-W2', 'fd00:198:18::1'], { allowFailure: true })).code, 0);
+  const fwd6 = await lab.exec('n1', ['cat', '/proc/sys/net/ipv6/conf/all/forwarding']);
+  t.is(fwd6.stdout.trim(), '1');
   const fwd = await lab.exec('n1', ['cat', '/proc/sys/net/ipv4/ip_forward']);
   t.is(fwd.stdout.trim(), '1');
   const state = JSON.parse(readFileSync(lab.paths.stateFile, 'utf8'));
   t.is(state.phase, 'up');
-  t.deepEqual(state.hosts.find((h: { id: string }) => h.id === 'n2').addresses, ['198.18.0.12/24']);
+  t.deepEqual(state.hosts.find((h: { id: string }) => h.id === 'n2').addresses, ['198.18.0.12/24', 'fd00:198:18::12/64']);
 
   const check = await lab.checkReachability();
-  t.is(check.results.length, 12);
+  t.is(check.results.length, 24, 'every ordered pair of hosts, IPv4 and IPv6');
   t.deepEqual(check.failures, []);
 
   const report = await lab.destroy();
@@ -50,7 +58,12 @@ test('cross-subnet: nodes in different subnets reach each other through the rout
 
   const check = await lab.checkReachability();
   t.deepEqual(check.failures, []);
-  t.is(check.results.length, 20);
+  t.is(check.results.length, 40);
+  // IPv6 crosses the router too: n1 (segment A) to n3 (segment B), hop limit 1 dies at the router's ::1.
+  const across6 = await lab.exec('n1', ['ping', '-6', '-n', '-c1', '-W1', '-t1', primaryAddress6(n3!)], { allowFailure: true });
+  t.not(across6.code, 0);
+  t.regex(across6.stdout, /From fd00:198:18::1 .*Time exceeded/i);
+  t.is((await lab.exec('n1', ['ping', '-6', '-n', '-c1', '-W2', primaryAddress6(n3!)], { allowFailure: true })).code, 0);
   // With TTL 1 a packet dies at the first router: across subnets that is the router (198.18.0.1)...
   const across = await lab.exec('n1', ['ping', '-n', '-c1', '-W1', '-t1', primaryAddress(n3!)], { allowFailure: true });
   t.not(across.code, 0);

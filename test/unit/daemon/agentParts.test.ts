@@ -72,6 +72,9 @@ test('a part is off without its section or with enabled: false; defaults follow 
   t.like(proxy.options, { mode: 'nftables', minSyncMs: 1000, syncPeriodMs: 30_000, nodePortAddresses: 'primary' });
   t.deepEqual(proxy.options.backend.clusterCIDRs, ['10.244.0.0/16']);
   t.deepEqual(proxy.healthz, { host: '0.0.0.0', port: 10256 });
+  // A dual-stack agent's proxy masquerades by both cluster CIDRs unless told otherwise.
+  const dual = config({ clusterCIDR: '10.244.0.0/16,fd00:10:244::/56', nodeIP: '198.18.0.11,fd00:198:18::11', proxy: {} });
+  t.deepEqual(readProxySection(new FieldReader({}, 'proxy'), dual.clusterCIDRs, true)!.options.backend.clusterCIDRs, ['10.244.0.0/16', 'fd00:10:244::/56']);
   t.is(readDnsSection(new FieldReader({}, 'dns'), '198.18.0.11', false), undefined);
   const dns = readDnsSection(new FieldReader({ upstreams: 'none' }, 'dns'), '198.18.0.11', true, { upstreams: 'none' })!;
   t.deepEqual(dns.listen, { host: '198.18.0.11', port: 53 });

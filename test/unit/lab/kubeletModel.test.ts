@@ -60,6 +60,21 @@ test('agent config per node: accepted by podnetd\'s own reader, per-node files, 
   t.is(readAgentConfig(agentConfigFor(none, none.hosts[0]!, 'file:/x', files)).sections.routing, undefined);
 });
 
+test('agent config: both underlay addresses always; --ip-family dual adds the IPv6 cluster and service CIDRs', (t) => {
+  const paths = labPaths('demo', '/run/podnet-lab');
+  const files = nodeFiles(paths, 'n1');
+  const single = planLab({ name: 'demo', nodes: 2, routing: 'vxlan', store: 'file' });
+  const s = readAgentConfig(JSON.parse(JSON.stringify(agentConfigFor(single, single.hosts[0]!, 'file:/x', files))), 'podnetd.json');
+  t.like(s, { nodeIP: '198.18.0.11', nodeIPs: ['198.18.0.11', 'fd00:198:18::11'], clusterCIDRs: ['10.244.0.0/16'], serviceCIDRs: ['10.96.0.0/16'] });
+  const dual = planLab({ name: 'demo', nodes: 2, routing: 'vxlan', store: 'file', ipFamily: 'dual' });
+  const raw = agentConfigFor(dual, dual.hosts[0]!, 'file:/x', files);
+  const d = readAgentConfig(JSON.parse(JSON.stringify(raw)), 'podnetd.json');
+  t.like(d, { clusterCIDR: '10.244.0.0/16', clusterCIDRs: ['10.244.0.0/16', 'fd00:10:244::/56'], podSubnetLength6: 64,
+    serviceCIDRs: ['10.96.0.0/16', 'fd00:10:96::/112'] });
+  t.deepEqual((d.sections.proxy as { clusterCIDRs: string[] }).clusterCIDRs, ['10.244.0.0/16', 'fd00:10:244::/56'],
+    'the proxy tells pod traffic from outside traffic in both families');
+});
+
 test('etcd: on the gateway host, over the underlay for nodes, a unix socket for the host', (t) => {
   const flat = planLab({ name: 'demo', nodes: 2, routing: 'vxlan', store: 'etcd' });
   const cross = planLab({ name: 'demo', nodes: 2, routing: 'cross-subnet', store: 'etcd' });

@@ -12,7 +12,7 @@ test('every problem is named by field; other parts\' sections pass through', (t)
   t.is(err!.message, [
     'agent.yaml: 4 problems:',
     '  nodeIP: must be an IP address, got "x"',
-    '  clusterCIDR: must be an IPv4 CIDR such as 10.244.0.0/16, got "10.244.0.0/99": prefix length 99 is out of range 0..32 for IPv4',
+    '  clusterCIDR: must be a CIDR such as 10.244.0.0/16 or 10.244.0.0/16,fd00:10:244::/56, got "10.244.0.0/99": prefix length 99 is out of range 0..32 for IPv4',
     '  controller.nodePortRange: must be FIRST-LAST such as 30000-32767, got "5-1"',
     '  typo: is not a known field',
   ].join('\n'));
