@@ -157,7 +157,7 @@ export async function run(argv: string[]): Promise<number> {
     logger.info({ op: 'cleanup' }, 'removed the nftables and iptables rules of every proxy mode');
     return 0;
   }
-  const backend = createBackend(o.mode, o.backend); // ipvs without ip_vs: a clear error, exit 1
+  const backend = createBackend(o.mode, { ...o.backend, logger }); // ipvs without ip_vs: a clear error, exit 1
   await cleanupOtherModes(o.mode, o.backend);
   const stop = await startProxy(common, o, backend, logger);
   logger.info({ op: 'start', mode: o.mode, node: common.node, store: common.store }, 'service proxy running');

@@ -3,6 +3,7 @@
  * Cleanup asks every mode, so switching modes leaves no orphaned rules (KEP-3866 "Switching between modes").
  */
 import type { ServiceModel } from './serviceModel.ts';
+import type { Logger } from '../common/logger.ts';
 
 export type ProxyMode = 'nftables' | 'iptables' | 'ipvs';
 export const PROXY_MODES: readonly ProxyMode[] = ['nftables', 'iptables', 'ipvs'];
@@ -31,4 +32,6 @@ export interface BackendOptions {
   masqueradeAll: boolean;
   /** nftables: kube-proxy's per-endpoint chains instead of inline DNAT (see src/services/README.md). */
   endpointChains?: boolean;
+  /** Where a backend reports what the proxy runner cannot see (nftables: a netlink batch rejected, resynced). */
+  logger?: Logger;
 }

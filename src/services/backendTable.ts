@@ -19,6 +19,8 @@ export function createBackend(mode: ProxyMode, opts: BackendOptions): ProxyBacke
     case 'nftables':
       return new NftBackend(opts);
     case 'iptables':
+      // Checked here, not in the constructor: cleanupOtherModes builds one to remove rules, ipset or not.
+      if (!findTool('ipset')) throw new PodnetError('PODNET_TOOL_MISSING', 'proxy mode iptables needs ipset (Debian package ipset), which is not installed');
       return new IptBackend(opts);
     case 'ipvs':
       if (!kernelHasIpvs()) {

@@ -27,7 +27,7 @@ export interface ProxySection {
 }
 
 /** The `proxy` section checked field by field; undefined when the part is off. Problems land in `r`. */
-export function readProxySection(r: FieldReader, defaultClusterCIDR: string, present: boolean): ProxySection | undefined {
+export function readProxySection(r: FieldReader, defaultClusterCIDRs: string | readonly string[], present: boolean): ProxySection | undefined {
   const enabled = present && r.bool('enabled', true);
   const mode = r.oneOf('mode', [...PROXY_MODES], 'nftables') as ProxyMode;
   const dur = (field: string, def: string) => {
@@ -36,7 +36,8 @@ export function readProxySection(r: FieldReader, defaultClusterCIDR: string, pre
   const minSyncMs = dur('minSyncPeriod', '1s');
   const syncPeriodMs = dur('syncPeriod', '30s');
   const fullSyncMs = dur('fullSyncPeriod', '1h');
-  const clusterCIDRs = r.stringList('clusterCIDRs', [defaultClusterCIDR]);
+  // Every cluster CIDR of the agent (IPv4 and IPv6 when dual-stack): masquerade decisions need both families.
+  const clusterCIDRs = r.stringList('clusterCIDRs', typeof defaultClusterCIDRs === 'string' ? [defaultClusterCIDRs] : [...defaultClusterCIDRs]);
   for (const c of clusterCIDRs) {
     try {
       parsePrefix(c, { hostBits: 'clear', bareAddress: true });
@@ -71,7 +72,7 @@ export function proxyAgentPart(): AgentPart {
   let ops: OpsServer | undefined;
   const read = (config: AgentConfig, configFile?: string) => {
     const r = new FieldReader(config.sections.proxy ?? {}, 'proxy');
-    const section = readProxySection(r, config.clusterCIDR, config.sections.proxy !== undefined);
+    const section = readProxySection(r, config.clusterCIDRs, config.sections.proxy !== undefined);
     r.throwIfProblems(configFile);
     return section;
   };
@@ -82,7 +83,7 @@ export function proxyAgentPart(): AgentPart {
       const section = read(config, configFile);
       if (!section) return;
       const log = logger.child({ subsystem: 'proxy' });
-      const backend = createBackend(section.options.mode, section.options.backend); // ipvs without ip_vs: a clear error
+      const backend = createBackend(section.options.mode, { ...section.options.backend, logger: log }); // ipvs without ip_vs: a clear error
       await cleanupOtherModes(section.options.mode, section.options.backend);
       const started = await startProxyOnStore(store, nodeName, section.options, backend, log);
       runner = started.runner;
