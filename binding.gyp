@@ -7,7 +7,8 @@
         "native/common.cc",
         "native/sockets.cc",
         "native/reader.cc",
-        "native/netns.cc"
+        "native/netns.cc",
+        "native/udpBatch.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

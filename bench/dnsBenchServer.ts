@@ -1,9 +1,10 @@
 /**
- * Our DNS server for bench/dns: `node --import=tsx bench/dnsBenchServer.ts SERVICES PORT [WORKERS]`. The record
+ * Our DNS server for bench/dns: `node --import=tsx bench/dnsBenchServer.ts SERVICES PORT [WORKERS [UDPIO]]`. The record
  * index is fed SERVICES ClusterIP Services (`svc-<i>.bench.svc.cluster.local` → 10.96.<i/250>.<i%250+1>) from a
  * MemoryStore through the same informers as the daemon. With WORKERS > 1 (PORT must then be fixed), node:cluster
- * workers share the sockets as `podnetd dns --workers` does. Prints "ready PORT load=MS names=N" (the time from
- * starting the informers to a synced index); exits on SIGTERM.
+ * workers share the sockets as `podnetd dns --workers` does. UDPIO is `recvmmsg` (default: native batches) or
+ * `dgram` (node:dgram, the fallback). Prints "ready PORT udp=IO load=MS names=N" (load: the time from starting the
+ * informers to a synced index); exits on SIGTERM.
  */
 import cluster from 'node:cluster';
 import { silentLogger } from '../src/common/logger.ts';
@@ -15,6 +16,7 @@ import { benchServiceIp, benchServiceName } from './dnsBenchNames.ts';
 const count = Number(process.argv[2] ?? '100');
 const port = Number(process.argv[3] ?? '0');
 const workers = Number(process.argv[4] ?? '1');
+const udpIo = process.argv[5] === 'dgram' ? 'dgram' : 'recvmmsg';
 
 async function serve(): Promise<string> {
   const store = new MemoryStore();
@@ -28,7 +30,7 @@ async function serve(): Promise<string> {
   }
   const server = await startDnsServer({
     listen: { host: '127.0.0.1', port }, zone: 'cluster.local', pods: 'disabled', ttl: 5, upstreams: [],
-    logQueries: false, logger: silentLogger,
+    logQueries: false, logger: silentLogger, udpIo,
   });
   const loadStart = performance.now();
   const feed = feedIndexFromStore(store, server.index, { logger: silentLogger, startupTimeoutMs: 60_000 });
@@ -36,7 +38,7 @@ async function serve(): Promise<string> {
   const loadMs = performance.now() - loadStart;
   if (!server.index.has(benchServiceName(count - 1))) throw new Error('index not loaded');
   process.once('SIGTERM', () => { feed.stop(); void server.close().then(() => process.exit(0)); });
-  return `ready ${server.port} load=${loadMs.toFixed(0)}ms names=${server.index.nameCount}`;
+  return `ready ${server.port} udp=${server.udpIo} load=${loadMs.toFixed(0)}ms names=${server.index.nameCount}`;
 }
 
 if (workers > 1 && cluster.isPrimary) {

@@ -23,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSockets(env, exports);
   InitReader(env, exports);
   InitNetns(env, exports);
+  InitUdpBatch(env, exports);
   return exports;
 }
 

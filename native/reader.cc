@@ -42,8 +42,6 @@ struct Reader {
   }
 };
 
-namespace {
-
 void MaybeFinishCleanup(AddonState& state) {
   if (state.cleanup && state.pendingCloses == 0) {
     // Removing the hook may end the environment and free `state`: nothing touches it afterwards.
@@ -52,6 +50,8 @@ void MaybeFinishCleanup(AddonState& state) {
     napi_remove_async_cleanup_hook(hook);
   }
 }
+
+namespace {
 
 void FreeReader(uv_handle_t* h) {
   auto* r = static_cast<Reader*>(h->data);
@@ -255,6 +255,7 @@ void Close(const Napi::CallbackInfo& info) {
   AddonState& state = State(info.Env());
   auto it = state.readers.find(fd);
   if (it != state.readers.end()) StopReader(state, it->second);
+  StopBatchReading(state, fd);
   state.unref.erase(fd);
   // Only fds this addon opened: a second close() of the same number is then a no-op instead of closing whatever
   // file reused that number in the meantime.
@@ -267,6 +268,7 @@ void BeginCleanup(napi_async_cleanup_hook_handle hook, void* arg) {
   AddonState& state = *static_cast<AddonState*>(arg);
   state.cleanup = hook;
   while (!state.readers.empty()) StopReader(state, state.readers.begin()->second);
+  while (!state.batchReaders.empty()) StopBatchReading(state, state.batchReaders.begin()->first);
   for (auto& [fd, domain] : state.domains) close(fd);
   state.domains.clear();
   MaybeFinishCleanup(state);

@@ -6,7 +6,7 @@
 import { ConfigError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { DnsMetrics } from './dnsMetrics.ts';
-import { DEFAULT_TRANSPORT_LIMITS, startListeners, type DnsListeners } from './dnsTransports.ts';
+import { DEFAULT_TRANSPORT_LIMITS, startListeners, type DnsListeners, type UdpIo } from './dnsTransports.ts';
 import { ForwardCache } from './forwardCache.ts';
 import { QueryHandler } from './queryHandler.ts';
 import { RecordIndex, type PodMode } from './recordIndex.ts';
@@ -27,6 +27,8 @@ export interface DnsServerOptions {
   limits?: Partial<typeof DEFAULT_TRANSPORT_LIMITS>;
   /** Use this index instead of a fresh one (tests; it must have the same zone). */
   index?: RecordIndex;
+  /** UDP path: 'recvmmsg' (default; native batches, falls back to dgram without the addon) or 'dgram'. */
+  udpIo?: UdpIo;
 }
 
 export interface RunningDnsServer {
@@ -34,6 +36,8 @@ export interface RunningDnsServer {
   metrics: DnsMetrics;
   forwarder: UpstreamForwarder | null;
   port: number;
+  /** The UDP path actually in use. */
+  udpIo: UdpIo;
   close(): Promise<void>;
 }
 
@@ -56,15 +60,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDns
   });
   let listeners: DnsListeners;
   try {
-    listeners = await startListeners(handler, { ...DEFAULT_TRANSPORT_LIMITS, ...opts.limits, ...opts.listen }, logger);
+    listeners = await startListeners(handler, { ...DEFAULT_TRANSPORT_LIMITS, ...opts.limits, ...opts.listen, udpIo: opts.udpIo ?? 'recvmmsg' }, logger);
   } catch (err) {
     forwarder?.close();
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError(`cannot listen on ${opts.listen.host}:${opts.listen.port} (${code})`, { field: '--listen' });
   }
-  logger.info({ event: 'listening', host: opts.listen.host, port: listeners.port, zone: opts.zone, upstreams: opts.upstreams.length }, 'DNS server listening (UDP+TCP)');
+  logger.info({ event: 'listening', host: opts.listen.host, port: listeners.port, zone: opts.zone, upstreams: opts.upstreams.length, udpIo: listeners.udpIo }, 'DNS server listening (UDP+TCP)');
   return {
-    index, metrics, forwarder, port: listeners.port,
+    index, metrics, forwarder, port: listeners.port, udpIo: listeners.udpIo,
     close: async () => {
       forwarder?.close();
       await listeners.close();

@@ -6,16 +6,23 @@
  * and a cap on unsent response bytes (a client that does not read is dropped). Frames are at most 65535 bytes by
  * construction (2-byte length); zero-length frames close the connection.
  */
+import cluster from 'node:cluster';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, isIPv6, type Server, type Socket } from 'node:net';
+import { createServer, isIP, isIPv6, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../common/logger.ts';
 import { describeError } from '../common/errors.ts';
 import type { QueryHandler } from './queryHandler.ts';
+import { batchBinding, bindBatchUdp } from './udpBatchTransport.ts';
+
+/** How UDP is read: recvmmsg/sendmmsg batches through the native addon, or node:dgram (one callback per datagram). */
+export type UdpIo = 'recvmmsg' | 'dgram';
 
 export interface TransportOptions {
   host: string;
   port: number;
+  /** Preferred UDP path; 'recvmmsg' falls back to dgram when the addon lacks it or in a node:cluster worker. */
+  udpIo?: UdpIo;
   tcpIdleMs: number;
   maxTcpConnections: number;
   maxInFlightPerConnection: number;
@@ -26,7 +33,8 @@ export const DEFAULT_TRANSPORT_LIMITS = { tcpIdleMs: 10_000, maxTcpConnections: 
 
 export interface DnsListeners {
   port: number;
-  udp: UdpSocket;
+  /** The UDP path in use. */
+  udpIo: UdpIo;
   tcp: Server;
   close(): Promise<void>;
 }
@@ -106,15 +114,33 @@ function listenTcp(host: string, port: number, handler: QueryHandler, opts: Tran
   });
 }
 
+interface UdpListener { port: number; udpIo: UdpIo; close(): void }
+
+/**
+ * The batch path needs the addon's batch functions, and its own socket: node:cluster workers share the primary's
+ * dgram socket (a worker's own socket would need SO_REUSEPORT, and the kernel then pins each client to one worker).
+ */
+async function listenUdp(host: string, port: number, handler: QueryHandler, opts: TransportOptions, logger: Logger): Promise<UdpListener> {
+  // A literal address only: dgram resolves names and scoped (fe80::1%eth0) addresses, bindInet takes bytes.
+  const literal = isIP(host) !== 0 && !host.includes('%');
+  const batch = (opts.udpIo ?? 'recvmmsg') === 'recvmmsg' && !cluster.isWorker && literal ? batchBinding() : null;
+  if (batch) {
+    const s = bindBatchUdp(batch, host, port, handler, logger);
+    return { port: s.port, udpIo: 'recvmmsg', close: () => s.close() };
+  }
+  const udp = await bindUdp(host, port, handler, logger);
+  return { port: (udp.address() as AddressInfo).port, udpIo: 'dgram', close: () => udp.close() };
+}
+
 /** Bind UDP then TCP on the same port; with port 0, retry a few ephemeral ports until both are free. */
 export async function startListeners(handler: QueryHandler, opts: TransportOptions, logger: Logger): Promise<DnsListeners> {
   for (let attempt = 0; ; attempt++) {
-    const udp = await bindUdp(opts.host, opts.port, handler, logger);
-    const port = (udp.address() as AddressInfo).port;
+    const udp = await listenUdp(opts.host, opts.port, handler, opts, logger);
+    const port = udp.port;
     try {
       const tcp = await listenTcp(opts.host, port, handler, opts);
       return {
-        port, udp, tcp,
+        port, udpIo: udp.udpIo, tcp,
         close: () => new Promise<void>((resolve) => {
           udp.close();
           tcp.close(() => resolve());

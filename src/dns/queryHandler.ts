@@ -1,7 +1,8 @@
 /**
  * @module dns/queryHandler — one query in, one response out, independent of the transport.
  *
- * Hot path (a cluster name): hand decode → template Map lookup → one copy (responseTemplate.ts). Templates are
+ * Hot path (a cluster name asked before): the query's bytes hashed straight to its template (fastPath.ts; the
+ * general path is a hand decode → template Map lookup by name) → one copy (responseTemplate.ts). Templates are
  * built lazily from the zone resolver; when the index generation moves, the names the change touched (or all
  * templates, for structural changes) are dropped, so an answer changes with the first query after a store event. Everything else — names outside our zones, CNAME targets outside the
  * zone — goes through the forward cache and the upstreams and returns a Promise.
@@ -9,8 +10,9 @@
 import type { Logger } from '../common/logger.ts';
 import { describeError } from '../common/errors.ts';
 import { decodeQuery, type DecodedQuery } from './queryDecoder.ts';
-import { buildTemplate, errorResponse, maxResponseSize, stampTemplate, type ResponseTemplate } from './responseTemplate.ts';
+import { buildTemplate, errorResponse, maxResponseSize, stampedLength, stampTemplate, stampTemplateInto, type ResponseTemplate } from './responseTemplate.ts';
 import { chaseExternal } from './externalChase.ts';
+import { FastTemplates } from './fastPath.ts';
 import type { DnsMetrics, ZoneSlot } from './dnsMetrics.ts';
 import type { ForwardCache } from './forwardCache.ts';
 import type { RecordIndex } from './recordIndex.ts';
@@ -34,6 +36,12 @@ export interface QueryHandlerDeps {
 
 export interface ClientInfo { transport: Transport; family: 1 | 2; address: string }
 
+/**
+ * Where a batching transport wants answers written: a template answer that fits in `buf` from `at` on is stamped
+ * there (no Buffer per answer), `length` is set, and handle() returns `buf` itself.
+ */
+export interface ResponseSink { buf: Buffer; at: number; length: number }
+
 const OPCODE_QUERY = 0;
 
 export class QueryHandler {
@@ -41,6 +49,9 @@ export class QueryHandler {
   /** By qtype, then lower-case name: no key concatenation per query. */
   readonly #templates = new Map<number, Map<string, ResponseTemplate>>();
   #templateCount = 0;
+  /** The same templates, found from query bytes (fastPath.ts); dropped whole on every index change. */
+  readonly #fast = new FastTemplates();
+  #fastAnswers = 0;
   readonly #maxTemplates: number;
   #generation = -1;
 
@@ -49,14 +60,32 @@ export class QueryHandler {
     this.#maxTemplates = deps.maxTemplates ?? 100_000;
   }
 
+  /** How many answers were found straight from the query bytes (fastPath.ts), for tests and debugging. */
+  get fastAnswers(): number {
+    return this.#fastAnswers;
+  }
+
   /** Whether transports must fill ClientInfo.address (only the query log reads it). */
   get wantsClientAddress(): boolean {
     return this.#d.logQueries;
   }
 
-  /** The response bytes, a Promise of them (forwarded names), or null when the message gets no reply. */
-  handle(msg: Buffer, client: ClientInfo): Buffer | null | Promise<Buffer | null> {
-    const start = performance.now();
+  /**
+   * The response bytes, a Promise of them (forwarded names), or null when the message gets no reply. `msg` may be a
+   * view of a buffer the transport reuses after this call returns (udpBatchTransport.ts): what awaits copies it.
+   */
+  handle(msg: Buffer, client: ClientInfo, sink?: ResponseSink, receivedAt?: number): Buffer | null | Promise<Buffer | null> {
+    // A batching transport passes the batch's arrival time: one clock read per batch, and the duration then also
+    // counts the wait behind earlier queries of the batch.
+    const start = receivedAt ?? performance.now();
+    if (!this.#d.logQueries) { // the query log wants the name as text: the general path has it
+      if (this.#generation !== this.#d.index.generation) this.#dropChangedTemplates();
+      const t = this.#fast.match(msg);
+      if (t) {
+        this.#fastAnswers++;
+        return this.#stamp(t, this.#fast.query, msg, client, start, sink);
+      }
+    }
     const decoded = decodeQuery(msg);
     if (!decoded.ok) {
       if ('drop' in decoded) return null;
@@ -67,7 +96,7 @@ export class QueryHandler {
       if (q.opcode !== OPCODE_QUERY) return this.#finish(errorResponse(q, msg, Rcode.NOTIMP), q, client, start, 1);
       if (q.edns && q.edns.version !== 0) return this.#finish(errorResponse(q, msg, Rcode.BADVERS), q, client, start, 1);
       if (q.qclass === CLASS_IN) {
-        const local = this.#answerLocally(q, msg, client, start);
+        const local = this.#answerLocally(q, msg, client, start, sink);
         if (local !== undefined) return local;
       }
       return this.#forward(q, msg, client, start);
@@ -78,26 +107,40 @@ export class QueryHandler {
     }
   }
 
-  #answerLocally(q: DecodedQuery, msg: Buffer, client: ClientInfo, start: number): Buffer | Promise<Buffer | null> | undefined {
+  #answerLocally(q: DecodedQuery, msg: Buffer, client: ClientInfo, start: number, sink: ResponseSink | undefined): Buffer | Promise<Buffer | null> | undefined {
     if (this.#generation !== this.#d.index.generation) this.#dropChangedTemplates();
     let byName = this.#templates.get(q.qtype);
     let t = byName?.get(q.qname);
-    if (t) return this.#finish(stampTemplate(t, q, msg, maxResponseSize(q, client.transport === 'tcp')), q, client, start, 0);
+    if (t) {
+      if (!q.qnameCompressed) this.#fast.add(t);
+      return this.#stamp(t, q, msg, client, start, sink);
+    }
     const decision = this.#d.resolver.resolve(q.qname, q.qtype);
     if (decision.kind === 'notOurs') return undefined;
     if (decision.chase) return this.#chase(q, msg, client, start, decision.resolution, decision.chase);
     t = buildTemplate(q, decision.resolution);
-    if (this.#templateCount >= this.#maxTemplates) { this.#templates.clear(); this.#templateCount = 0; byName = undefined; }
+    if (this.#templateCount >= this.#maxTemplates) { this.#templates.clear(); this.#fast.clear(); this.#templateCount = 0; byName = undefined; }
     if (!byName) { byName = new Map(); this.#templates.set(q.qtype, byName); }
     byName.set(q.qname, t);
     this.#templateCount++;
-    return this.#finish(stampTemplate(t, q, msg, maxResponseSize(q, client.transport === 'tcp')), q, client, start, 0);
+    if (!q.qnameCompressed) this.#fast.add(t);
+    return this.#stamp(t, q, msg, client, start, sink);
+  }
+
+  #stamp(t: ResponseTemplate, q: DecodedQuery, msg: Buffer, client: ClientInfo, start: number, sink: ResponseSink | undefined): Buffer {
+    const max = maxResponseSize(q, client.transport === 'tcp');
+    if (sink && sink.at + stampedLength(t, q, max) <= sink.buf.length) {
+      sink.length = stampTemplateInto(t, q, msg, max, sink.buf, sink.at);
+      return this.#finish(sink.buf, q, client, start, 0, sink.at);
+    }
+    return this.#finish(stampTemplate(t, q, msg, max), q, client, start, 0);
   }
 
   /** Forget the answers an index change touched (or all of them), so the next query re-resolves them. */
   #dropChangedTemplates(): void {
     const changed = this.#d.index.changesSince(this.#generation);
     this.#generation = this.#d.index.generation;
+    this.#fast.clear();
     if (changed === 'all') {
       this.#templates.clear();
       this.#templateCount = 0;
@@ -110,6 +153,7 @@ export class QueryHandler {
 
   async #chase(q: DecodedQuery, msg: Buffer, client: ClientInfo, start: number,
     base: Parameters<typeof chaseExternal>[0], target: { name: string; qtype: number }): Promise<Buffer | null> {
+    msg = Buffer.from(msg); // outlives handle(): see there
     const r = await chaseExternal(base, target.name, target.qtype, { forwarder: this.#d.forwarder, cache: this.#d.cache });
     const out = stampTemplate(buildTemplate(q, r.resolution), q, msg, maxResponseSize(q, client.transport === 'tcp'));
     if (r.truncated) out[2] = out[2]! | 0x02;
@@ -126,6 +170,7 @@ export class QueryHandler {
     }
     metrics.cacheMiss();
     if (!forwarder) return this.#finish(errorResponse(q, msg, Rcode.REFUSED), q, client, start, 1);
+    msg = Buffer.from(msg); // outlives handle(): see there
     const sent = performance.now();
     const out = await forwarder.forward(msg, client.transport === 'tcp');
     if (!out.ok) {
@@ -152,8 +197,8 @@ export class QueryHandler {
     return cached;
   }
 
-  #finish(out: Buffer, q: DecodedQuery | null, client: ClientInfo, start: number, zone: ZoneSlot): Buffer {
-    const rcode = out[3]! & 0xf;
+  #finish(out: Buffer, q: DecodedQuery | null, client: ClientInfo, start: number, zone: ZoneSlot, at = 0): Buffer {
+    const rcode = out[at + 3]! & 0xf;
     const seconds = (performance.now() - start) / 1000;
     this.#d.metrics.query(zone, client.transport === 'tcp', client.family, q?.qtype ?? 0, rcode, seconds);
     if (this.#d.logQueries) {

@@ -43,37 +43,55 @@ function writeOpt(out: Buffer, at: number, extendedRcode: number): void {
   out.writeUInt16BE(0, at + 9);
 }
 
-/** Copy the template into a response for this query. */
-export function stampTemplate(t: ResponseTemplate, q: DecodedQuery, query: Buffer, maxSize: number): Buffer {
+const TRUNCATED = 1 << 20;
+const NO_ADDITIONAL = 1 << 21;
+
+/** The template's bytes this query gets (all, all but the additional section, or the question only + TC). */
+function bodyFor(t: ResponseTemplate, opt: number, maxSize: number): number {
+  if (t.bytes.length + opt <= maxSize) return t.bytes.length;
+  if (t.lengthWithoutAdditional + opt <= maxSize) return t.lengthWithoutAdditional | NO_ADDITIONAL;
+  return t.questionEnd | TRUNCATED;
+}
+
+/** The response's length for this query (what stampTemplateInto writes). */
+export function stampedLength(t: ResponseTemplate, q: DecodedQuery, maxSize: number): number {
   const opt = q.edns ? OPT_LENGTH : 0;
-  let body = t.bytes.length;
-  let truncated = false;
-  let dropAdditional = false;
-  if (body + opt > maxSize) {
-    if (t.lengthWithoutAdditional + opt <= maxSize) {
-      body = t.lengthWithoutAdditional;
-      dropAdditional = true;
-    } else {
-      body = t.questionEnd;
-      truncated = true;
-    }
-  }
-  const out = Buffer.allocUnsafe(body + opt);
-  t.bytes.copy(out, 0, 0, body);
-  out[0] = q.id >> 8;
-  out[1] = q.id & 0xff;
+  return (bodyFor(t, opt, maxSize) & (TRUNCATED - 1)) + opt;
+}
+
+/**
+ * Write the response for this query into `out` at `at` (the caller checked that stampedLength bytes fit): the
+ * template, then the query's ID, RD/CD bits and question bytes (its letter case), then the OPT.
+ */
+export function stampTemplateInto(t: ResponseTemplate, q: DecodedQuery, query: Uint8Array, maxSize: number, out: Buffer, at: number): number {
+  const opt = q.edns ? OPT_LENGTH : 0;
+  const layout = bodyFor(t, opt, maxSize);
+  const body = layout & (TRUNCATED - 1);
+  const truncated = (layout & TRUNCATED) !== 0;
+  // TypedArray#set of a whole template, a plain loop for the question: no Buffer#copy checks, no subarray object.
+  if (body === t.bytes.length) out.set(t.bytes, at);
+  else t.bytes.copy(out, at, 0, body);
+  out[at] = q.id >> 8;
+  out[at + 1] = q.id & 0xff;
   // RD and CD are copied from the query (RFC 1035 §4.1.1, RFC 4035 §3.2.2).
-  out[2] = (t.bytes[2]! & 0xfe) | ((q.flags >> 8) & 0x01) | (truncated ? 0x02 : 0);
-  out[3] = (t.bytes[3]! & ~0x10) | (q.flags & 0x10);
+  out[at + 2] = (t.bytes[2]! & 0xfe) | ((q.flags >> 8) & 0x01) | (truncated ? 0x02 : 0);
+  out[at + 3] = (t.bytes[3]! & ~0x10) | (q.flags & 0x10);
   if (!q.qnameCompressed && q.qnameEnd + 4 === t.questionEnd) {
-    (query as Buffer).copy(out, 12, 12, q.qnameEnd);
+    for (let i = 12; i < q.qnameEnd; i++) out[at + i] = query[i]!;
   }
-  if (truncated) { out.writeUInt32BE(0, 6); out.writeUInt16BE(0, 10); }
-  if (dropAdditional) out.writeUInt16BE(0, 10);
+  if (truncated) { out.writeUInt32BE(0, at + 6); out.writeUInt16BE(0, at + 10); }
+  if (layout & NO_ADDITIONAL) out.writeUInt16BE(0, at + 10);
   if (opt) {
-    writeOpt(out, body, 0);
-    out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
+    writeOpt(out, at + body, 0);
+    out.writeUInt16BE(out.readUInt16BE(at + 10) + 1, at + 10);
   }
+  return body + opt;
+}
+
+/** Copy the template into a new response for this query. */
+export function stampTemplate(t: ResponseTemplate, q: DecodedQuery, query: Uint8Array, maxSize: number): Buffer {
+  const out = Buffer.allocUnsafe(stampedLength(t, q, maxSize));
+  stampTemplateInto(t, q, query, maxSize, out, 0);
   return out;
 }
 

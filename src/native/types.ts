@@ -80,6 +80,19 @@ export interface OpenSocketOptions {
   protocol?: number;
 }
 
+/** Buffers shared between JS and a batch reader (`startBatchReading`); the addon keeps them alive while reading. */
+export interface BatchBuffers {
+  /** `lengths.length` slots of `slotSize` bytes: datagram i is at i * slotSize. */
+  data: Uint8Array;
+  /** Per slot, the datagram's length, or -1 when it was longer than the slot (then it is to be dropped). */
+  lengths: Int32Array;
+  /** Per slot, the sender's sockaddr (sockaddr_in or sockaddr_in6, host-order family first) in 28 bytes. */
+  peers: Uint8Array;
+}
+
+/** Called with the number of datagrams now in the shared slots (valid until the callback returns), or an error. */
+export type BatchCallback = (err: NativeError | null, count: number) => void;
+
 export interface NativeBinding {
   /** Open a non-blocking, close-on-exec AF_NETLINK socket inside `netns` and bind it; returns the fd. */
   openNetlink(opts: OpenNetlinkOptions): number;
@@ -136,4 +149,22 @@ export interface NativeBinding {
    * (an IPv4 peer on an IPv6 socket is keyed as v4-mapped); `key` is at most 80 bytes, and an empty key removes it.
    */
   setTcpMd5(fd: number, peer: Uint8Array, key: Uint8Array): void;
+  /*
+   * Batched UDP (native/udpBatch.cc), used by the DNS server's hot path. Optional: an addon built before them lacks
+   * them, and their user then falls back to node:dgram.
+   */
+  /** bind(2) an AF_INET (4-byte address) or AF_INET6 (16-byte) socket; returns the bound port. */
+  bindInet?(fd: number, address: Uint8Array, port: number): number;
+  /**
+   * Read a UDP socket with recvmmsg into `buffers` (at most `lengths.length` ≤ 1024 datagrams per call of `cb`, a
+   * few batches per loop wake). `slotSize` is 512..65536. Throws TypeError if `fd` is already being read.
+   */
+  startBatchReading?(fd: number, buffers: BatchBuffers, slotSize: number, cb: BatchCallback): void;
+  stopBatchReading?(fd: number): void;
+  /**
+   * sendmmsg: datagram i is `data[desc[3i] .. desc[3i] + desc[3i+1])` to the sockaddr at `peers[desc[3i+2]]`.
+   * Returns how many were sent: a full socket buffer ends the batch early (the rest are dropped, as UDP may), a
+   * datagram the kernel refuses is skipped.
+   */
+  sendBatch?(fd: number, data: Uint8Array, desc: Int32Array, count: number, peers: Uint8Array): number;
 }

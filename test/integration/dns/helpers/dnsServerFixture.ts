@@ -26,7 +26,7 @@ export interface FedServer {
 }
 
 export async function startFedServer(t: ExecutionContext, objects: Array<KindMap[KindName]>,
-  opts: { pods?: PodMode; upstreams?: DnsServerOptions['upstreams']; forwardTimeoutMs?: number; limits?: DnsServerOptions['limits'] } = {}): Promise<FedServer> {
+  opts: { pods?: PodMode; upstreams?: DnsServerOptions['upstreams']; forwardTimeoutMs?: number; limits?: DnsServerOptions['limits']; udpIo?: DnsServerOptions['udpIo'] } = {}): Promise<FedServer> {
   const store = new MemoryStore();
   for (const o of objects) await store.create(o);
   const server = await startDnsServer({
@@ -34,6 +34,7 @@ export async function startFedServer(t: ExecutionContext, objects: Array<KindMap
     upstreams: opts.upstreams ?? [], logQueries: false, logger: silentLogger,
     ...(opts.forwardTimeoutMs ? { forwardTimeoutMs: opts.forwardTimeoutMs } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.udpIo ? { udpIo: opts.udpIo } : {}),
   });
   const feed = feedIndexFromStore(store, server.index, { logger: silentLogger, startupTimeoutMs: 5000 });
   t.teardown(async () => { feed.stop(); await server.close(); await store.close(); });
