@@ -40,6 +40,10 @@ export function endpointChain(p: ServicePortView, e: EndpointTarget): string {
   const ip = e.ip.replaceAll(':', '.');
   return `ep-${shortHash(`${p.id}|${e.ip}|${e.port}`)}-${readable(p)}__${ip}/${e.port}`;
 }
+/** Endpoint dispatch map of a port (nftDispatchMaps); `ext` is the ETP Local external set. */
+export function dispatchMapName(p: ServicePortView, role: 'int' | 'ext'): string {
+  return `eps-${shortHash(`${p.id}|${role}`)}-${readable(p)}/${role}`;
+}
 /** One dynamic set per endpoint (kube-proxy's semantics); the timeout is part of the name so a change recreates it. */
 export function affinitySet(p: ServicePortView, e: EndpointTarget): string {
   return `aff-${shortHash(`${p.id}|${e.ip}|${e.port}|${p.affinitySeconds}`)}`;

@@ -2,16 +2,20 @@
  * @module services/nftables/nftPlanner — service model → the desired dynamic content of podnet's table, as data.
  *
  * Dispatch is one vmap lookup on `daddr . l4proto . dport` (flat per-packet cost in the number of services).
- * Endpoint choice is a cascade `numgen random mod (N-i) 0 dnat to ep-i` inside the service chain (or `goto ep-i`
- * with kube-proxy's per-endpoint chains, `endpointChains`), NOT kube-proxy's
- * `numgen random mod N vmap { … }`: every such rule creates an anonymous set and naming a new set scans every set
- * of the table (our reading of nf_tables_set_alloc_name), so a 10,000-service load took 79 s instead of
- * 8 s on this kernel (measured, see README). A per-service cascade costs O(endpoints of that service) per new
- * connection only, and nothing per established packet (NAT runs on the first packet of a flow).
+ * Endpoint choice (default, `dispatch: 'map'`) is one rule per chain, `dnat ip to numgen random mod 65536 map
+ * @eps-…`, with the endpoints as elements of a named interval map per endpoint set (nftDispatchMaps). Why maps:
+ * committing any new rule with a nat/verdict expression makes the kernel re-validate the WHOLE table
+ * (nft_table_validate, 55–59 ms at 10,000 services), while committing data elements costs ~0.1 ms; so adding,
+ * removing or replacing an endpoint must touch elements only. Still rules: ClientIP affinity (a sticky rule per
+ * endpoint; the cascade `numgen random mod (N-i) 0 dnat to ep-i` stays), kube-proxy's per-endpoint chains
+ * (`endpointChains`), and 0 ↔ N endpoints (reject element ↔ service chain). Not kube-proxy's anonymous
+ * `numgen random mod N vmap { … }`: naming each anonymous set scans every set of the table (our reading of
+ * nf_tables_set_alloc_name; a 10,000-service load took 79 s instead of 8 s, see README).
  */
 import type { ServiceModel, ServicePortView, EndpointTarget } from '../serviceModel.ts';
 import type { NftFamily, StaticMap, StaticSet } from './nftSkeleton.ts';
 import { serviceChain, externalChain, firewallChain, endpointChain, affinitySet } from './nftNames.ts';
+import { dispatchMapFor, dispatchMapName, dispatchRule, type DispatchMap, type DispatchRole } from './nftDispatchMaps.ts';
 
 export interface NftDesired {
   family: NftFamily;
@@ -21,9 +25,15 @@ export interface NftDesired {
   sets: Record<StaticSet, Set<string>>;
   /** Affinity sets → timeout in seconds. */
   affinitySets: Map<string, number>;
-  /** Plan option carried for the dispatch helpers (not kernel state). */
+  /** Endpoint dispatch maps (`eps-*`, see nftDispatchMaps): an endpoint change touches only their elements. */
+  dispatchMaps: Map<string, DispatchMap>;
+  /** Plan options carried for the dispatch helpers (not kernel state). */
   endpointChains: boolean;
+  dispatch: InlineDispatch;
 }
+
+/** How inline dispatch picks an endpoint: a `numgen` interval map (default) or the older rule cascade. */
+export type InlineDispatch = 'map' | 'cascade';
 
 export interface NftPlanOptions {
   /** Pod network(s): traffic to a ClusterIP from outside them is masqueraded (kube-proxy's cluster-CIDR detector). */
@@ -31,11 +41,15 @@ export interface NftPlanOptions {
   masqueradeAll: boolean;
   /** kube-proxy's per-endpoint chains instead of inline DNAT (slower to sync at scale; same behaviour). */
   endpointChains?: boolean;
+  /** Inline dispatch form (default 'map'); 'cascade' is kept for comparison (bench) and rewrites rules. */
+  dispatch?: InlineDispatch;
 }
 
-export function emptyDesired(family: NftFamily, endpointChains = false): NftDesired {
+export function emptyDesired(family: NftFamily, endpointChains = false, dispatch: InlineDispatch = 'map'): NftDesired {
   return {
     endpointChains,
+    dispatch,
+    dispatchMaps: new Map(),
     family,
     chains: new Map(),
     maps: { 'service-ips': new Map(), 'service-nodeports': new Map(), 'no-endpoint-services': new Map(), 'no-endpoint-nodeports': new Map(), 'firewall-ips': new Map() },
@@ -77,8 +91,22 @@ function inlineDispatch(d: NftDesired, p: ServicePortView, eps: readonly Endpoin
   return rules;
 }
 
-function dispatchRules(d: NftDesired, p: ServicePortView, eps: readonly EndpointTarget[]): string[] {
-  return d.endpointChains ? chainDispatch(d, p, eps) : inlineDispatch(d, p, eps);
+/**
+ * Map dispatch (the default without affinity): one rule that never changes while endpoints exist; endpoints are
+ * elements of the port's `eps-*` map (nftDispatchMaps: why rule commits cost O(table) in the kernel).
+ */
+function mapDispatch(d: NftDesired, p: ServicePortView, eps: readonly EndpointTarget[], role: DispatchRole): string[] {
+  for (const e of eps) d.sets['hairpin-pairs'].add(`${e.ip} . ${e.ip}`);
+  const name = dispatchMapName(p, role);
+  d.dispatchMaps.set(name, dispatchMapFor(proto(p), eps));
+  return [dispatchRule(d.family, proto(p), name)];
+}
+
+function dispatchRules(d: NftDesired, p: ServicePortView, eps: readonly EndpointTarget[], role: DispatchRole): string[] {
+  if (d.endpointChains) return chainDispatch(d, p, eps);
+  // Affinity needs a per-endpoint `saddr @aff` match, i.e. rules per endpoint: the cascade stays.
+  if (d.dispatch === 'map' && p.affinitySeconds === 0) return mapDispatch(d, p, eps, role);
+  return inlineDispatch(d, p, eps);
 }
 
 /** kube-proxy's layout (`--nft-endpoint-chains`): a chain per endpoint (hairpin mark, affinity update, DNAT). */
@@ -126,7 +154,7 @@ function planInternal(d: NftDesired, p: ServicePortView, opts: NftPlanOptions): 
   const match = `${f} daddr ${p.clusterIP} ${proto(p)} dport ${p.port}`;
   if (opts.masqueradeAll) rules.push(`${match} jump mark-for-masquerade`);
   else if (opts.clusterCIDRs.length) rules.push(`${match} ${f} saddr != @cluster-cidrs jump mark-for-masquerade`);
-  rules.push(...dispatchRules(d, p, p.internalEndpoints));
+  rules.push(...dispatchRules(d, p, p.internalEndpoints, 'int'));
   d.chains.set(serviceChain(p), rules);
   putElement(d.maps['service-ips'], key, `goto ${serviceChain(p)}`);
 }
@@ -139,7 +167,7 @@ function externalRules(d: NftDesired, p: ServicePortView): string[] {
   if (!p.externalLocal) {
     // Same endpoints as internal traffic (the usual case): reuse the service chain instead of a second cascade.
     const shared = p.internalEndpoints.length > 0 && sameTargets(p.internalEndpoints, p.externalEndpoints);
-    return ['jump mark-for-masquerade', ...(shared ? [`goto ${serviceChain(p)}`] : dispatchRules(d, p, p.externalEndpoints))];
+    return ['jump mark-for-masquerade', ...(shared ? [`goto ${serviceChain(p)}`] : dispatchRules(d, p, p.externalEndpoints, 'ext'))];
   }
   const rules: string[] = [];
   // ETP Local keeps the client's source address; traffic from this host itself must be masqueraded and may use
@@ -147,7 +175,7 @@ function externalRules(d: NftDesired, p: ServicePortView): string[] {
   if (!p.internalLocal && p.internalEndpoints.length > 0) {
     rules.push('fib saddr type local jump mark-for-masquerade', `fib saddr type local goto ${serviceChain(p)}`);
   }
-  return [...rules, ...dispatchRules(d, p, p.externalEndpoints)];
+  return [...rules, ...dispatchRules(d, p, p.externalEndpoints, 'ext')];
 }
 
 function planExternal(d: NftDesired, p: ServicePortView): void {
@@ -174,21 +202,22 @@ function planExternal(d: NftDesired, p: ServicePortView): void {
 }
 
 /** What one service port contributes to the table; cached per (immutable) view between syncs. */
-interface PortFragment {
+export interface PortFragment {
   chains: Array<[string, string[]]>;
   elements: Array<[StaticMap, string, string]>;
   clusterIP: string;
   affinity: Array<[string, number]>;
   hairpin: string[];
+  dispatchMaps: Array<[string, DispatchMap]>;
 }
 
 function planPort(p: ServicePortView, family: NftFamily, opts: NftPlanOptions): PortFragment {
-  const d = emptyDesired(family, opts.endpointChains === true);
+  const d = emptyDesired(family, opts.endpointChains === true, opts.dispatch);
   planInternal(d, p, opts);
   planExternal(d, p);
   const elements: PortFragment['elements'] = [];
   for (const m of Object.keys(d.maps) as StaticMap[]) for (const [k, v] of d.maps[m]) elements.push([m, k, v]);
-  return { chains: [...d.chains], elements, clusterIP: p.clusterIP, affinity: [...d.affinitySets], hairpin: [...d.sets['hairpin-pairs']] };
+  return { chains: [...d.chains], elements, clusterIP: p.clusterIP, affinity: [...d.affinitySets], hairpin: [...d.sets['hairpin-pairs']], dispatchMaps: [...d.dispatchMaps] };
 }
 
 /**
@@ -209,7 +238,7 @@ export class NftPlanCache {
 
 /** The desired dynamic state of one family's table. Pure: same model → same data. */
 export function planNftables(model: ServiceModel, family: NftFamily, opts: NftPlanOptions, cache = new NftPlanCache()): NftDesired {
-  const d = emptyDesired(family, opts.endpointChains === true);
+  const d = emptyDesired(family, opts.endpointChains === true, opts.dispatch);
   const fam = family === 'ip' ? 'IPv4' : 'IPv6';
   for (const ip of model.nodePortIPs[fam]) d.sets['nodeport-ips'].add(ip);
   const famOpts = { ...opts, clusterCIDRs: opts.clusterCIDRs.filter((c) => c.includes(':') === (family === 'ip6')) };
@@ -222,6 +251,23 @@ export function planNftables(model: ServiceModel, family: NftFamily, opts: NftPl
     for (const [m, k, v] of f.elements) putElement(d.maps[m], k, v);
     for (const [name, timeout] of f.affinity) d.affinitySets.set(name, timeout);
     for (const pair of f.hairpin) d.sets['hairpin-pairs'].add(pair);
+    for (const [name, m] of f.dispatchMaps) if (!d.dispatchMaps.has(name)) d.dispatchMaps.set(name, m);
   }
   return d;
+}
+
+/** The inputs of planNftables before merging: each port's (cached, identity-stable) fragment and the global sets. */
+export interface NftPlanParts {
+  fragments: PortFragment[];
+  nodePortIPs: string[];
+  clusterCIDRs: string[];
+}
+
+/** What planNftables merges, without merging it (O(ports) cache lookups): the applier diffs changed fragments only. */
+export function planNftablesParts(model: ServiceModel, family: NftFamily, opts: NftPlanOptions, cache: NftPlanCache): NftPlanParts {
+  const fam = family === 'ip' ? 'IPv4' : 'IPv6';
+  const famOpts = { ...opts, clusterCIDRs: opts.clusterCIDRs.filter((c) => c.includes(':') === (family === 'ip6')) };
+  const fragments: PortFragment[] = [];
+  for (const p of model.ports) if (p.family === fam) fragments.push(cache.get(p, family, famOpts));
+  return { fragments, nodePortIPs: [...model.nodePortIPs[fam]], clusterCIDRs: famOpts.clusterCIDRs };
 }

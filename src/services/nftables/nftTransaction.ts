@@ -9,6 +9,7 @@
 import { TABLE } from './nftNames.ts';
 import { skeletonDeclarations, staticChains, addrType, STATIC_MAPS, STATIC_SETS, type NftFamily } from './nftSkeleton.ts';
 import type { NftDesired } from './nftPlanner.ts';
+import { dispatchMapDecl, isDispatchMapName, sameDispatchMap, type DispatchMap } from './nftDispatchMaps.ts';
 
 /** What a full sync found in the kernel (names only: cheap to list, no rules or elements). */
 export interface ExistingObjects {
@@ -58,10 +59,26 @@ function mapItems(m: Map<string, string>, keys?: Iterable<string>): string[] {
   return out;
 }
 
+function dispatchItems(m: DispatchMap, keys?: Iterable<string>): string[] {
+  return mapItems(m.elements, keys);
+}
+
+/** Dispatch maps: declare the new ones, then only the elements that changed (no rule is touched). */
+function dispatchMapChanges(s: Script, prev: NftDesired, next: NftDesired): void {
+  for (const [name, m] of next.dispatchMaps) {
+    const old = prev.dispatchMaps.get(name);
+    if (sameDispatchMap(old, m)) continue;
+    if (!old) s.push(dispatchMapDecl(next.family, TABLE, name, m.proto));
+    if (old) s.elements('delete', name, [...old.elements.keys()].filter((k) => m.elements.get(k) !== old.elements.get(k)));
+    s.elements('add', name, dispatchItems(m, [...m.elements.keys()].filter((k) => old?.elements.get(k) !== m.elements.get(k))));
+  }
+}
+
 /** Incremental transaction from `prev` (committed) to `next`; empty string when nothing changed. */
 export function renderIncremental(prev: NftDesired, next: NftDesired): { text: string; stats: TransactionStats } {
   const s = new Script(`${next.family} ${TABLE}`);
   for (const [name, timeout] of next.affinitySets) if (!prev.affinitySets.has(name)) s.push(affinityDecl(next.family, name, timeout));
+  dispatchMapChanges(s, prev, next);
   for (const name of next.chains.keys()) if (!prev.chains.has(name)) s.push(`add chain ${s.t} ${name}`);
   for (const [name, rules] of next.chains) {
     const old = prev.chains.get(name);
@@ -84,6 +101,7 @@ export function renderIncremental(prev: NftDesired, next: NftDesired): { text: s
   for (const name of gone) s.push(`delete chain ${s.t} ${name}`);
   s.stats.chainsDeleted = gone.length;
   for (const name of prev.affinitySets.keys()) if (!next.affinitySets.has(name)) s.push(`delete set ${s.t} ${name}`);
+  for (const name of prev.dispatchMaps.keys()) if (!next.dispatchMaps.has(name)) s.push(`delete map ${s.t} ${name}`);
   return { text: s.lines.length ? `${s.lines.join('\n')}\n` : '', stats: s.stats };
 }
 
@@ -93,6 +111,11 @@ export function renderFull(next: NftDesired, existing: ExistingObjects): { text:
   const s = new Script(`${f} ${TABLE}`);
   for (const l of skeletonDeclarations(f)) s.push(l);
   for (const [name, timeout] of next.affinitySets) if (!existing.sets.has(name)) s.push(affinityDecl(f, name, timeout));
+  for (const [name, m] of next.dispatchMaps) {
+    s.push(dispatchMapDecl(f, TABLE, name, m.proto));
+    if (existing.sets.has(name)) s.push(`flush map ${s.t} ${name}`);
+    s.elements('add', name, dispatchItems(m));
+  }
   for (const name of next.chains.keys()) if (!existing.chains.has(name)) s.push(`add chain ${s.t} ${name}`);
   for (const [name, rules] of staticChains(f)) {
     if (existing.chains.has(name)) s.push(`flush chain ${s.t} ${name}`);
@@ -116,6 +139,9 @@ export function renderFull(next: NftDesired, existing: ExistingObjects): { text:
   for (const name of stale) s.push(`delete chain ${s.t} ${name}`);
   s.stats.chainsDeleted = stale.length;
   const staticSets = new Set<string>([...STATIC_MAPS, ...STATIC_SETS]);
-  for (const name of existing.sets) if (!next.affinitySets.has(name) && !staticSets.has(name)) s.push(`delete set ${s.t} ${name}`);
+  for (const name of existing.sets) {
+    if (next.affinitySets.has(name) || staticSets.has(name) || next.dispatchMaps.has(name)) continue;
+    s.push(`delete ${isDispatchMapName(name) ? 'map' : 'set'} ${s.t} ${name}`);
+  }
   return { text: `${s.lines.join('\n')}\n`, stats: s.stats };
 }

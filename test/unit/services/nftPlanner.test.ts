@@ -18,6 +18,7 @@ function plan(services: Service[], slices: EndpointSlice[] = [], family: 'ip' | 
   return planNftables(compileServiceModel({ services, slices, node: NODE }), family, opts);
 }
 const INLINE = { ...OPTS, endpointChains: false };
+const CASCADE = { ...INLINE, dispatch: 'cascade' as const };
 const chainNamed = (d: ReturnType<typeof plan>, prefix: string) => [...d.chains.entries()].filter(([n]) => n.startsWith(prefix));
 
 test('ClusterIP with two endpoints: vmap element, masquerade of off-cluster sources, random cascade, endpoint chains', (t) => {
@@ -35,8 +36,22 @@ test('ClusterIP with two endpoints: vmap element, masquerade of off-cluster sour
   t.true(d.sets['cluster-ips'].has('10.96.0.10'));
 });
 
-test('inline (default): the cascade DNATs directly, no endpoint chains, hairpin pairs in a set', (t) => {
-  const d = plan([svc('web', {})], [slice('web', [ep('10.244.1.5'), ep('10.244.2.5')])], 'ip', INLINE);
+test('inline (default): one dispatch rule, the endpoints are elements of the port\'s interval map', (t) => {
+  const d = plan([svc('web', {})], [slice('web', [ep('10.244.1.5'), ep('10.244.2.5'), ep('10.244.3.5')])], 'ip', INLINE);
+  t.deepEqual(chainNamed(d, 'ep-'), []);
+  const rules = chainNamed(d, 'svc-')[0]![1];
+  const [[name, map]] = [...d.dispatchMaps] as [[string, { proto: string; elements: Map<string, string> }]];
+  t.regex(name, /^eps-[0-9A-F]{8}-ns\/web\/tcp\/http\/int$/);
+  t.deepEqual(rules.slice(1), [`meta l4proto tcp dnat ip to numgen random mod 65536 map @${name}`]);
+  t.deepEqual([...map.elements], [['0-21844', '10.244.1.5 . 8080'], ['21845-43689', '10.244.2.5 . 8080'], ['43690-65535', '10.244.3.5 . 8080']],
+    'three near-equal ranges covering the whole key space');
+  t.deepEqual([...d.sets['hairpin-pairs']].sort(), ['10.244.1.5 . 10.244.1.5', '10.244.2.5 . 10.244.2.5', '10.244.3.5 . 10.244.3.5']);
+  const fewer = plan([svc('web', {})], [slice('web', [ep('10.244.1.5'), ep('10.244.3.5')])], 'ip', INLINE);
+  t.deepEqual(chainNamed(fewer, 'svc-')[0]![1], rules, 'an endpoint removed: the rules are unchanged, only elements differ');
+});
+
+test('inline cascade (dispatch: cascade): the cascade DNATs directly, no endpoint chains, hairpin pairs in a set', (t) => {
+  const d = plan([svc('web', {})], [slice('web', [ep('10.244.1.5'), ep('10.244.2.5')])], 'ip', CASCADE);
   t.deepEqual(chainNamed(d, 'ep-'), []);
   const rules = chainNamed(d, 'svc-')[0]![1];
   t.deepEqual(rules.slice(1), ['meta l4proto tcp numgen random mod 2 0 dnat to 10.244.1.5:8080', 'meta l4proto tcp dnat to 10.244.2.5:8080']);
@@ -51,9 +66,12 @@ test('inline with affinity: a sticky rule per endpoint refreshes its set, the ra
   t.is(d.affinitySets.size, 2);
 });
 
-test('IPv6 inline: bracketed DNAT targets', (t) => {
-  const d = plan([svc('d', { clusterIPs: ['fd00:96::20'] })], [slice('d', [ep('fd00:244::5')], { family: 'IPv6' })], 'ip6', INLINE);
+test('IPv6 inline: bracketed DNAT targets (cascade), `dnat ip6 to … map` with whole addresses (maps)', (t) => {
+  const d = plan([svc('d', { clusterIPs: ['fd00:96::20'] })], [slice('d', [ep('fd00:244::5')], { family: 'IPv6' })], 'ip6', CASCADE);
   t.deepEqual(chainNamed(d, 'svc-')[0]![1].at(-1), 'meta l4proto tcp dnat to [fd00:244::5]:8080');
+  const m = plan([svc('d', { clusterIPs: ['fd00:96::20'] })], [slice('d', [ep('fd00:244::5')], { family: 'IPv6' })], 'ip6', INLINE);
+  t.regex(chainNamed(m, 'svc-')[0]![1].at(-1)!, /^meta l4proto tcp dnat ip6 to numgen random mod 65536 map @eps-/);
+  t.deepEqual([...[...m.dispatchMaps.values()][0]!.elements], [['0-65535', 'fd00:244::5 . 8080']]);
 });
 
 test('no endpoints → reject; ITP Local with endpoints only elsewhere → drop', (t) => {
