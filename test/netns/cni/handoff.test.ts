@@ -20,7 +20,8 @@ const prefix = uniquePrefix('ch');
 const snap = rootSnapshot(prefix);
 test.after.always('the root namespace is left as it was', (t) => t.deepEqual(snap.leaks(), []));
 
-test('the shim hands ADD/CHECK/DEL to the server, and falls back to the Node plugin without one', async (t) => {
+// Serial: the first test counts this process's file descriptors, which a concurrent test would change.
+test.serial('the shim hands ADD/CHECK/DEL to the server, and falls back to the Node plugin without one', async (t) => {
   const c = await makeCluster(t, `${prefix}a`);
   const work = mkdtempSync(join(tmpdir(), 'podnet-handoff-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -61,7 +62,7 @@ test('the shim hands ADD/CHECK/DEL to the server, and falls back to the Node plu
   t.deepEqual(ipJsonIn<Array<{ ifname: string }>>(c.node, ['link', 'show']).map((l) => l.ifname).sort(), ['lo', 'up0']);
 });
 
-test('a node without a C compiler: install-cni uses the prebuilt shim, which finds podnet-node beside itself', async (t) => {
+test.serial('a node without a C compiler: install-cni uses the prebuilt shim, which finds podnet-node beside itself', async (t) => {
   const c = await makeCluster(t, `${prefix}b`);
   const work = mkdtempSync(join(tmpdir(), 'podnet-handoff-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
