@@ -1,13 +1,16 @@
 /**
- * bench/proxy — full sync of N services × 10 endpoints through the nftables backend vs loading the very same
- * ruleset with a raw `nft -f` (the anchor), 20 one-endpoint changes through netlink and through `nft -f` (median, p95),
+ * bench/proxy — full sync of N services × 10 endpoints through the nftables backend vs loading the same services
+ * in the shape kube-proxy's nftables mode writes (proxyKubeShape.ts, `nft -f` in a fresh namespace: the anchor) and
+ * vs a raw `nft -f` of our own ruleset, 20 one-endpoint changes through netlink and through `nft -f` (median, p95),
  * resident memory, the drift check, iptables mode (full sync and changes, up to --iptables-max services) and
  * connection setup time to one service among 100 vs 10,000 (proxyDatapathBench.ts). Runs inside fresh namespaces it
- * removes afterwards. Last line: `ratio=R ours=X anchor=Y` for the largest size (R = ours / nft, seconds).
+ * removes afterwards. Last line: `ratio=R ours=X anchor=Y` for the largest size (R = ours / kube-proxy shape, seconds).
+ * Also: the drift check's CPU per idle check and the longest event-loop block during the full sync.
  *
  * usage: bench/proxy [--sizes 1000,10000] [--endpoints 10] [--endpoint-chains]   (the last: kube-proxy's layout)
  *        [--iptables-max 1000] [--no-datapath] [--nft-changes 20]   (changes timed through `nft -f`, for comparison)
  *        [--dispatch map|cascade]   (inline endpoint choice: endpoint maps, the default, or the older rule cascade)
+ *        [--anchor-runs N]   (nft -f loads per anchor, best kept; default 2, 1 from 5,000 services)
  *        bench/proxy --datapath [--sizes 100,10000]   only the connection setup times (proxyDatapathBench.ts)
  */
 import { execFileSync } from 'node:child_process';
@@ -28,6 +31,8 @@ import type { NftOp } from '../src/netlink/nftables/nftMessages.ts';
 import { compileRule } from '../src/services/nftables/nftRuleCompiler.ts';
 import type { InlineDispatch } from '../src/services/nftables/nftPlanner.ts';
 import { datapathBench } from './proxyDatapathBench.ts';
+import { kubeProxyShapedRuleset } from './proxyKubeShape.ts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const IP = findTool('ip')!;
 const NFT = findTool('nft')!;
@@ -131,10 +136,15 @@ async function runOurs(input: ReturnType<typeof synthetic>, prefix: string, endp
     const opts = { netns: ns, clusterCIDRs: ['10.128.0.0/10'], masqueradeAll: false, endpointChains };
     const backend = new NftBackend(opts, runner, { dispatch: DISPATCH });
     const models = new ServiceModelCache(); // as podnetd: unchanged Services are not recompiled nor re-planned
+    // The longest event-loop block during the full sync (what health and informers would wait for).
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const t0 = performance.now();
     const model = models.compile({ ...input, node: NODE });
     await backend.sync(model);
     const full = (performance.now() - t0) / 1000;
+    loop.disable();
+    const loopMaxMs = loop.max / 1e6;
     const fullNft = inNft / 1000;
     text = backend.appliers.ip.lastTransaction;
     const base = input.slices;
@@ -149,16 +159,21 @@ async function runOurs(input: ReturnType<typeof synthetic>, prefix: string, endp
     const rss = process.memoryUsage().rss;
     const kernel = await kernelCommitCost(ns, text);
     input.slices = base;
+    // The periodic drift check with nothing changed: wall time of one, CPU of this process per check over 20.
     const td = performance.now();
     const drifted = await backend.driftDetected();
     const drift = performance.now() - td;
+    const dc0 = process.cpuUsage();
+    for (let i = 0; i < 20; i++) await backend.driftDetected();
+    const dc = process.cpuUsage(dc0);
+    const driftCpu = (dc.user + dc.system) / 1000 / 20;
     // The same changes through `nft -f` (the path before netlink): a second backend adopts the table.
-    if (nftChanges === 0) return { full, fullNft, netlink, kinds, nft: null, nlOps, fellBack, rss, drift, drifted, kernel, nftLines: 0 };
+    if (nftChanges === 0) return { full, fullNft, netlink, kinds, nft: null, nlOps, fellBack, rss, drift, drifted, driftCpu, loopMaxMs, kernel, nftLines: 0 };
     const viaNft = new NftBackend(opts, runner, { netlink: false });
     await viaNft.sync(models.compile({ ...input, node: NODE }));
     const nft = await oneChanges(viaNft, models, input, 2, () => inNft, 'replaced', nftChanges);
     input.slices = base; // the next run starts from the same state
-    return { full, fullNft, netlink, kinds, nft, nlOps, fellBack, rss, drift, drifted, kernel, nftLines: viaNft.appliers.ip.lastTransaction.split('\n').length - 1 };
+    return { full, fullNft, netlink, kinds, nft, nlOps, fellBack, rss, drift, drifted, driftCpu, loopMaxMs, kernel, nftLines: viaNft.appliers.ip.lastTransaction.split('\n').length - 1 };
   });
   return { ...r, text };
 }
@@ -217,17 +232,23 @@ function runAnchor(file: string, prefix: string): Promise<number> {
  * The machine is shared and its load swings: ours and the anchor run twice, interleaved (ours, nft, nft, ours),
  * and each side keeps its best time. `fullCold` is our first (cold process) run, as at podnetd's start.
  */
-async function benchSize(n: number, eps: number, prefix: string, endpointChains: boolean, nftChanges: number) {
+async function benchSize(n: number, eps: number, prefix: string, endpointChains: boolean, nftChanges: number, anchorRuns: number) {
   const input = synthetic(n, eps);
   const first = await runOurs(input, prefix, endpointChains, nftChanges);
   const dir = mkdtempSync(join(tmpdir(), 'pxbench-'));
   const file = join(dir, 'ruleset.nft');
   writeFileSync(file, first.text);
-  const anchor = Math.min(await runAnchor(file, prefix), await runAnchor(file, prefix));
+  // The anchor: the same services in kube-proxy's nftables shape (proxyKubeShape.ts), loaded by `nft -f`.
+  const kubeFile = join(dir, 'kube-proxy.nft');
+  const kubeText = kubeProxyShapedRuleset(new ServiceModelCache().compile({ ...input, node: NODE }), '10.128.0.0/10');
+  writeFileSync(kubeFile, kubeText);
+  const best = async (f: string) => { let b = Infinity; for (let i = 0; i < anchorRuns; i++) b = Math.min(b, await runAnchor(f, prefix)); return b; };
+  const raw = await best(file);
+  const anchor = await best(kubeFile);
   rmSync(dir, { recursive: true, force: true });
   const second = await runOurs(input, prefix, endpointChains, nftChanges);
-  const best = second.full < first.full ? second : first;
-  return { n, eps, ...best, fullCold: first.full, anchor, lines: first.text.split('\n').length - 1 };
+  const pick = second.full < first.full ? second : first;
+  return { n, eps, ...pick, fullCold: first.full, raw, anchor, lines: first.text.split('\n').length - 1, kubeLines: kubeText.split('\n').length - 1 };
 }
 
 const ms = (x: number) => `${x.toFixed(1)}ms`;
@@ -246,7 +267,7 @@ function opSummary(ops: readonly NftOp[]): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, endpoints: { type: 'string', default: '10' }, 'endpoint-chains': { type: 'boolean', default: false },
     datapath: { type: 'boolean', default: false }, 'iptables-max': { type: 'string', default: '1000' }, 'no-datapath': { type: 'boolean', default: false },
-    'nft-changes': { type: 'string', default: String(CHANGES) }, dispatch: { type: 'string', default: 'map' } } });
+    'nft-changes': { type: 'string', default: String(CHANGES) }, dispatch: { type: 'string', default: 'map' }, 'anchor-runs': { type: 'string' } } });
   if (values.dispatch !== 'map' && values.dispatch !== 'cascade') throw new Error(`--dispatch: map or cascade, not ${values.dispatch}`);
   DISPATCH = values.dispatch;
   if (values.datapath) {
@@ -258,9 +279,13 @@ async function main(): Promise<void> {
   const prefix = `pxb${randomBytes(2).toString('hex')}`;
   let last: Awaited<ReturnType<typeof benchSize>> | null = null;
   for (const n of sizes) {
-    last = await benchSize(n, eps, prefix, values['endpoint-chains'] === true, Number(values['nft-changes']));
-    console.log(`layout=${values['endpoint-chains'] ? 'endpoint-chains' : `inline/${DISPATCH}`} services=${n} endpoints=${n * eps} lines=${last.lines} full_ours=${last.full.toFixed(2)}s (cold ${last.fullCold.toFixed(2)}s) full_nft=${last.anchor.toFixed(2)}s ` +
-      `ratio=${(last.full / last.anchor).toFixed(2)} (of ours: ${last.fullNft.toFixed(2)}s in nft) rss=${(last.rss / 2 ** 20).toFixed(0)}MiB drift_check=${ms(last.drift)}${last.drifted ? ' (DRIFT?!)' : ''}`);
+    // kube-proxy's shape at 10,000 takes minutes to load (anonymous numgen vmaps): one run each unless asked.
+    const anchorRuns = Number(values['anchor-runs'] ?? (n >= 5000 ? 1 : 2));
+    last = await benchSize(n, eps, prefix, values['endpoint-chains'] === true, Number(values['nft-changes']), anchorRuns);
+    console.log(`layout=${values['endpoint-chains'] ? 'endpoint-chains' : `inline/${DISPATCH}`} services=${n} endpoints=${n * eps} lines=${last.lines} full_ours=${last.full.toFixed(2)}s (cold ${last.fullCold.toFixed(2)}s) ` +
+      `full_kube_proxy_shape=${last.anchor.toFixed(2)}s (${last.kubeLines} lines) raw_nft_of_ours=${last.raw.toFixed(2)}s ` +
+      `ratio=${(last.full / last.anchor).toFixed(2)} vs_raw=${(last.full / last.raw).toFixed(2)} (of ours: ${last.fullNft.toFixed(2)}s in nft) rss=${(last.rss / 2 ** 20).toFixed(0)}MiB`);
+    console.log(`  drift_check idle: ${ms(last.drift)} wall, cpu=${last.driftCpu.toFixed(3)}ms per check${last.drifted ? ' (DRIFT?!)' : ''}; longest event-loop block during the full sync ${ms(last.loopMaxMs)}`);
     console.log(`  one_change n=${CHANGES} netlink: median=${ms(last.netlink.median)} p95=${ms(last.netlink.p95)} cpu=${ms(last.netlink.cpuMedian)} (model compile ${ms(last.netlink.compileCpuMedian)}; ${last.nlOps} messages, ${last.fellBack} fallbacks, ${ms(last.netlink.toolMedian)} in nft)` +
       (last.nft ? `  via nft -f (${values['nft-changes']} changes): median=${ms(last.nft.median)} p95=${ms(last.nft.p95)} (${ms(last.nft.toolMedian)} in nft, ${last.nftLines} lines)` : ''));
     for (const kind of KINDS) {

@@ -4,6 +4,9 @@
  * Each measurement runs in a fresh child process: time from opening the store until both informers report
  * synced, and the child's resident memory then. The anchor is the issue's target (2 s initial sync), not a
  * measured program: ratio = slower backend's sync time / 2000 ms. `--services N --endpoints M` shrink it.
+ * Then the apply figure (storeBenchApply.ts): `bin/podnetctl apply -f` of the same objects as one List on a fresh
+ * file store and a fresh etcd (issue 14's target: ≤ 10 s for 20,000 objects), a watcher's events and CPU, and
+ * the idle CPU of an open file store; `--no-apply` skips it. Needs a current bin/ (scripts/build.mjs).
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +21,7 @@ import '../src/store/backends/fileStore.ts';
 import { encodeValue, keyOf } from '../src/store/backends/etcdKeys.ts';
 import type { AnyObject } from '../src/store/validate.ts';
 import { benchServices, benchSlices } from './storeBenchData.ts';
+import { applyFigures } from './storeBenchApply.ts';
 import { startEtcd, SharedTeardown } from '../test/integration/store/etcdFixture.ts';
 
 const ANCHOR_MS = 2000;
@@ -71,7 +75,7 @@ async function loadEtcd(urls: string[], objects: AnyObject[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { services: { type: 'string' }, endpoints: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { services: { type: 'string' }, endpoints: { type: 'string' }, 'no-apply': { type: 'boolean' } } });
   if (positionals[0] === 'measure') return measure(positionals[1]!);
   const n = Number(values.services ?? 10_000);
   const per = Math.round(Number(values.endpoints ?? 100_000) / n);
@@ -92,6 +96,10 @@ async function main(): Promise<void> {
     process.stdout.write(`etcd: loaded ${services.length + slices.length} keys in ${((performance.now() - tLoad) / 1000).toFixed(1)} s (not part of the figure)\n`);
     const e = await child(etcd.spec);
     report('etcd', e);
+    if (!values['no-apply']) {
+      const applyEtcd = await startEtcd(teardown, 1);
+      await applyFigures(dir, services, slices, applyEtcd.spec, (l) => process.stdout.write(`${l}\n`));
+    }
     const ours = Math.max(file.ms, e.ms);
     process.stdout.write(`load average while measuring: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall time includes waiting for CPU)\n`);
     process.stdout.write('anchor: the issue\'s target of 2000 ms for initial sync (no program measured); ours = the slower backend\n');

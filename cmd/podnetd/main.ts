@@ -6,7 +6,7 @@
 import { runMain, UsageError } from '../../src/common/cli.ts';
 
 const USAGE = `usage: podnetd <part> [flags]
-  agent --config FILE   run every part of the node daemon
+  agent --config FILE   run every part of the node daemon (one child process per part)
   proxy                 service proxy (--mode nftables|iptables|ipvs)
   dns                   cluster DNS
   lb                    L2 load balancer (ARP/NDP announcer, pool allocation)
@@ -19,6 +19,8 @@ type PartMain = (argv: string[]) => Promise<number>;
 // One explicit table of parts (no import-time registration).
 const PARTS: Record<string, () => Promise<PartMain>> = {
   agent: async () => (await import('../../src/daemon/agentPart.ts')).run,
+  // Internal: one part of `agent` in a child process of it (src/daemon/partProcess.ts); not in the usage.
+  'agent-part': async () => (await import('../../src/daemon/partProcess.ts')).run,
   proxy: async () => (await import('../../src/daemon/proxyPart.ts')).run,
   dns: async () => (await import('../../src/daemon/dnsPart.ts')).run,
   lb: async () => (await import('../../src/daemon/lbPart.ts')).run,

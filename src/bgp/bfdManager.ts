@@ -5,6 +5,11 @@
  * into an immediate BGP session reset, so a dead node's routes go within the detection time (e.g. 3 × 100 ms)
  * instead of the hold time (calico#4607).
  *
+ * Timers under load: the detection timer never decides alone. When it fires, the check waits for the poll phase
+ * (setImmediate), so packets that arrived while this process was busy (they sit in the socket buffer; Node runs
+ * expired timers before it reads sockets) are processed first: a stall of our own loop is not a dead peer. How
+ * late transmit timers fire and how far apart received packets are is recorded (bfdTiming.ts).
+ *
  * Not done: checking the received TTL is 255 (GTSM, RFC 5881 5) needs IP_RECVTTL, which Node's dgram lacks;
  * echo mode; demand mode; authentication.
  */
@@ -13,6 +18,7 @@ import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { BFD_PORT, BFD_STATE_NAMES, BFD_TTL, BfdState, decodeBfd, encodeBfd, type BfdStateValue } from './bfdCodec.ts';
 import { BfdSession, type BfdTimers } from './bfdSession.ts';
+import { BfdTiming } from './bfdTiming.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 
 export interface BfdManagerOptions {
@@ -28,6 +34,8 @@ interface Peer {
   remotePort: number;
   txTimer?: NodeJS.Timeout;
   detectTimer?: NodeJS.Timeout;
+  /** performance.now() the transmit timer is set for. */
+  txDueAt?: number;
 }
 
 export interface BfdEvents {
@@ -42,6 +50,7 @@ export class BfdManager extends EventEmitter<BfdEvents> {
   #rx?: Socket;
   #peers = new Map<string, Peer>();
   #log: Logger;
+  readonly timing = new BfdTiming();
 
   constructor(opts: BfdManagerOptions) {
     super();
@@ -106,6 +115,8 @@ export class BfdManager extends EventEmitter<BfdEvents> {
     const p = this.#peers.get(addr);
     if (!p) return;
     const now = performance.now();
+    const before = p.session.state;
+    if ((before === BfdState.Up || before === BfdState.Init) && p.session.lastRxMs > 0) this.timing.rxGap.add(now - p.session.lastRxMs);
     const out = p.session.receive(d.packet, now);
     if (out.changed) this.#changed(addr, p, out.changed);
     if (out.answerFinal) this.#send(addr, p, true);
@@ -117,8 +128,14 @@ export class BfdManager extends EventEmitter<BfdEvents> {
     const ms = p.session.detectionTimeMs();
     if (ms <= 0) return;
     p.detectTimer = setTimeout(() => {
-      const changed = p.session.checkDetection(performance.now());
-      if (changed) this.#changed(addr, p, changed);
+      const armedRx = p.session.lastRxMs;
+      // Read what the socket holds before deciding (see the module comment).
+      setImmediate(() => {
+        if (this.#peers.get(addr) !== p) return;
+        if (p.session.lastRxMs !== armedRx) { this.timing.detectionRescued += 1; return; }
+        const changed = p.session.checkDetection(performance.now());
+        if (changed) { this.timing.detectionExpiries += 1; this.#changed(addr, p, changed); }
+      });
     }, ms + 1);
   }
 
@@ -140,8 +157,10 @@ export class BfdManager extends EventEmitter<BfdEvents> {
     // RFC 5880 6.8.7: jitter to 75-100 % of the interval (75-90 % with a multiplier of 1).
     const max = p.session.timers.detectMult === 1 ? 0.9 : 1;
     const delay = p.session.txIntervalMs() * (0.75 + Math.random() * (max - 0.75));
+    p.txDueAt = performance.now() + delay;
     p.txTimer = setTimeout(() => {
       if (!this.#peers.has(addr)) return;
+      this.timing.txLate.add(Math.max(0, performance.now() - p.txDueAt!));
       this.#send(addr, p, false);
       this.#scheduleTx(addr, p);
     }, delay);

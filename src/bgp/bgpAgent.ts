@@ -265,6 +265,7 @@ export class BgpAgent {
       ...(this.#o.settings.routeReflectorServer ? { routeReflectorClusterId: this.#o.settings.routeReflectorServer.clusterId } : {}),
       localRoutes: this.lastPlan?.localRoutes.map((r) => r.prefix) ?? [],
       peers: sp ? peerStatuses(sp, (p) => this.bfd?.state(p)) : [],
+      ...(this.bfd ? { bfdTiming: this.bfd.timing.document() } : {}),
     };
   }
 

@@ -36,6 +36,9 @@ export class BgpConnection extends EventEmitter<ConnectionEvents> {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err) => this.#finish(`TCP error: ${err.message}`));
+    // The peer's FIN ('end', in the poll phase) rather than 'close' (a later phase): after a stall, a BFD expiry
+    // checked in between would otherwise reset a session whose peer process merely died (graceful restart).
+    socket.on('end', () => this.#finish('TCP connection closed'));
     socket.on('close', () => this.#finish('TCP connection closed'));
   }
 

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Speaker } from './speaker.ts';
+import type { BfdTimingDocument } from './bfdTiming.ts';
 
 export interface BgpPeerStatus {
   peer: string;
@@ -32,6 +33,8 @@ export interface BgpStatusDocument {
   routeReflectorClusterId?: string;
   localRoutes: string[];
   peers: BgpPeerStatus[];
+  /** How punctual BFD has been in this process (when BFD runs). */
+  bfdTiming?: BfdTimingDocument;
 }
 
 export function acceptedByPeer(speaker: Speaker): Map<string, number> {

@@ -4,7 +4,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 
 export interface HealthReport {
   healthy: boolean;
@@ -12,12 +11,23 @@ export interface HealthReport {
   detail?: Record<string, unknown>;
 }
 
+/** What /metrics serves: a prom-client Registry, or anything that renders text the same way (the agent's aggregate). */
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
+
 export interface OpsServerOptions {
   host: string;
   port: number;
-  registry?: Registry;
-  health?: () => HealthReport;
+  registry?: MetricsSource;
+  health?: () => HealthReport | Promise<HealthReport>;
   ready?: () => boolean;
+  /**
+   * How long to keep retrying a port that is still in use (default 15 s): on a restart, the process being
+   * replaced may still be closing its listener (a part's child stopping while the new agent starts).
+   */
+  busyWaitMs?: number;
 }
 
 export interface OpsServer {
@@ -48,9 +58,13 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
       return;
     }
     if (path === '/healthz' || path === '/health' || path === '/livez') {
-      const h = opts.health ? opts.health() : { healthy: true };
-      res.writeHead(h.healthy ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(`${JSON.stringify({ healthy: h.healthy, ...h.detail })}\n`);
+      Promise.resolve(opts.health ? opts.health() : { healthy: true }).then((h) => {
+        res.writeHead(h.healthy ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify({ healthy: h.healthy, ...h.detail })}\n`);
+      }, (err: unknown) => {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify({ healthy: false, error: String(err) })}\n`);
+      });
       return;
     }
     if (path === '/ready' || path === '/readyz') {
@@ -62,14 +76,27 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  await listenWhenFree(server, opts.host, opts.port, opts.busyWaitMs ?? 15_000);
   const port = (server.address() as AddressInfo).port;
   return {
     server,
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+async function listenWhenFree(server: Server, host: string, port: number, busyWaitMs: number): Promise<void> {
+  const deadline = Date.now() + busyWaitMs;
+  for (;;) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => { server.off('error', reject); resolve(); });
+      });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }

@@ -5,6 +5,7 @@
  */
 import type { HeldLease, Store } from '../store/store.ts';
 import { describeError } from '../common/errors.ts';
+import { recordLeaseLoss } from '../common/leaseLosses.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 
 export interface LeaderElectorOptions {
@@ -57,6 +58,7 @@ export class LeaderElector {
 
   #stepDown(err: unknown): void {
     this.#lease = undefined;
+    recordLeaseLoss(`leader:${this.#o.leaseName}`);
     this.#log.warn({ event: 'stoppedLeading', err: describeError(err) }, `${this.#o.identity} lost the leader lease`);
     this.#o.onStoppedLeading();
   }

@@ -13,25 +13,40 @@ import { createLogger, type Logger } from '../common/logger.ts';
 import { startOpsServer, type HealthReport, type OpsServer } from '../common/opsServer.ts';
 import { parseDnsFlags, DNS_USAGE, type DnsFlags } from '../dns/dnsFlags.ts';
 import { startDnsServer, type RunningDnsServer } from '../dns/dnsServer.ts';
-import { feedIndexFromStore } from '../dns/storeFeed.ts';
+import type { ZoneIndex } from '../dns/zoneIndex.ts';
+import { feedIndexFromStore, type StoreFeed } from '../dns/storeFeed.ts';
+import { feedIndexFromWorker } from '../dns/indexWorkerFeed.ts';
+import { ReplicaIndex } from '../dns/replicaIndex.ts';
 import { openStore } from '../store/openStore.ts';
 
 const READY_MESSAGE = 'podnet-dns:ready';
 
-/** Serve from the store until SIGTERM/SIGINT. */
-async function serve(flags: DnsFlags, logger: Logger): Promise<{ server: RunningDnsServer; ready: () => boolean; stop: () => Promise<void> }> {
-  const server = await startDnsServer({
+/** Serve from the store until SIGTERM/SIGINT. The zone is built on a worker thread unless `--feed inline`. */
+async function serve(flags: DnsFlags, logger: Logger): Promise<{ server: RunningDnsServer<ZoneIndex>; ready: () => boolean; stop: () => Promise<void> }> {
+  const base = {
     listen: flags.listen, zone: flags.zone, pods: flags.pods, ttl: flags.ttl, upstreams: flags.upstreams,
     logQueries: flags.logQueries, logger,
-  });
-  const store = await openStore(flags.common.store, { logger });
-  const feed = feedIndexFromStore(store, server.index, { logger, startupTimeoutMs: flags.startupTimeoutMs });
+  };
+  let server: RunningDnsServer<ZoneIndex>;
+  let feed: StoreFeed;
+  let closeStore = async () => {};
+  if (flags.feed === 'worker') {
+    const index = new ReplicaIndex({ zone: flags.zone, pods: flags.pods });
+    server = await startDnsServer({ ...base, index });
+    feed = feedIndexFromWorker(index, { store: flags.common.store, logger, logLevel: flags.common.logLevel, logName: 'podnetd-dns-index', startupTimeoutMs: flags.startupTimeoutMs, registry: server.metrics.registry });
+  } else {
+    const inline = await startDnsServer(base);
+    server = inline;
+    const store = await openStore(flags.common.store, { logger });
+    feed = feedIndexFromStore(store, inline.index, { logger, startupTimeoutMs: flags.startupTimeoutMs });
+    closeStore = () => store.close();
+  }
   let synced = false;
   void feed.ready.then(() => { synced = true; });
   return {
     server,
     ready: () => synced && server.index.synced,
-    stop: async () => { feed.stop(); await server.close(); await store.close(); },
+    stop: async () => { feed.stop(); await server.close(); await closeStore(); },
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * @module dns/dnsAgentPart — cluster DNS as a part of `podnetd agent` (src/daemon/agentPart.ts), configured by the
+ * @module dns/dnsAgentPart — cluster DNS as a part of `podnetd agent` (composed by src/daemon/agentParts.ts), configured by the
  * agent config's `dns` section (on when present; `enabled: false` turns it off):
  *
  *   dns: { listen: "<nodeIP>:53", upstreams: [ADDR[:PORT]...] | "none" (default /etc/resolv.conf),
@@ -15,7 +15,7 @@
  * on the underlay too and bypass the proxy, so no spreading and no failover).
  * Known gap: a node that dies without stopping leaves its slice (ready) until it comes back.
  */
-import type { AgentContext, AgentPart } from '../daemon/agentPart.ts';
+import type { AgentContext, AgentPart } from '../common/agentPart.ts';
 import { FieldReader } from '../common/config.ts';
 import type { AgentConfig } from '../node/agentConfig.ts';
 import { describeError } from '../common/errors.ts';
@@ -26,6 +26,10 @@ import type { EndpointSlice, Service } from '../store/types.ts';
 import type { PodMode } from './recordIndex.ts';
 import { startDnsServer, type RunningDnsServer } from './dnsServer.ts';
 import { feedIndexFromStore, type StoreFeed } from './storeFeed.ts';
+import { feedIndexFromWorker } from './indexWorkerFeed.ts';
+import { ReplicaIndex } from './replicaIndex.ts';
+import type { ZoneIndex } from './zoneIndex.ts';
+import type { LevelWithSilent } from 'pino';
 import { parseUpstream, readResolvConf, type UpstreamAddress } from './resolvConf.ts';
 
 export const DNS_SERVICE = { name: 'kube-dns', namespace: 'kube-system' } as const;
@@ -95,7 +99,7 @@ async function publish(store: Store, nodeName: string, clusterDNS: string, liste
 }
 
 export function dnsAgentPart(): AgentPart {
-  let server: RunningDnsServer | undefined;
+  let server: RunningDnsServer<ZoneIndex> | undefined;
   let feed: StoreFeed | undefined;
   let unpublish: (() => Promise<void>) | undefined;
   let synced = false;
@@ -108,13 +112,25 @@ export function dnsAgentPart(): AgentPart {
   return {
     name: 'dns',
     check: (config, configFile) => { read(config, configFile); },
-    async start({ store, nodeName, config, configFile, logger }: AgentContext) {
+    enabled: (config) => read(config) !== undefined,
+    async start({ store, storeSpec, nodeName, config, configFile, logger }: AgentContext) {
       const s = read(config, configFile);
       if (!s) return;
       const log = logger.child({ subsystem: 'dns' });
-      server = await startDnsServer({ listen: s.listen, zone: config.clusterDomain.toLowerCase().replace(/\.$/, ''), pods: s.pods, ttl: s.ttl,
-        upstreams: s.upstreams, logQueries: s.logQueries, logger: log });
-      feed = feedIndexFromStore(store, server.index, { logger: log, startupTimeoutMs: 5000 });
+      const zone = config.clusterDomain.toLowerCase().replace(/\.$/, '');
+      const base = { listen: s.listen, zone, pods: s.pods, ttl: s.ttl, upstreams: s.upstreams, logQueries: s.logQueries, logger: log };
+      // The zone is built on a worker thread with its own store connection whenever the store can be opened
+      // again from its spec (src/dns/README.md: a 20,000-object burst stalled answers for seconds inline).
+      if (storeSpec && store.backend !== 'memory') {
+        const index = new ReplicaIndex({ zone, pods: s.pods });
+        const started = await startDnsServer({ ...base, index });
+        server = started;
+        feed = feedIndexFromWorker(index, { store: storeSpec, logger: log, logLevel: log.level as LevelWithSilent, logName: 'podnetd-dns-index', startupTimeoutMs: 5000, registry: started.metrics.registry });
+      } else {
+        const inline = await startDnsServer(base);
+        server = inline;
+        feed = feedIndexFromStore(store, inline.index, { logger: log, startupTimeoutMs: 5000 });
+      }
       void feed.ready.then(async () => {
         synced = true;
         if (!s.publish || !server) return;

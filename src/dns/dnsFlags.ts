@@ -1,7 +1,7 @@
 /**
  * @module dns/dnsFlags — `podnetd dns` flags (design §2): the common daemon flags plus `--listen`,
  * `--cluster-domain`, `--upstream` (repeatable or comma-separated; default the nameservers of /etc/resolv.conf),
- * `--pods`, `--ttl`, `--log-queries`, `--workers`, `--startup-timeout`.
+ * `--pods`, `--ttl`, `--log-queries`, `--workers`, `--startup-timeout`, `--feed`.
  */
 import { UsageError } from '../common/cli.ts';
 import { describeError } from '../common/errors.ts';
@@ -20,6 +20,8 @@ export interface DnsFlags {
   logQueries: boolean;
   workers: number;
   startupTimeoutMs: number;
+  /** Where the store informers and the index are built: a worker thread (default) or the answering thread. */
+  feed: 'worker' | 'inline';
   help: boolean;
 }
 
@@ -33,6 +35,8 @@ export const DNS_USAGE = `usage: podnetd dns [flags]
   --log-queries              one log line per query
   --workers N                processes sharing the port (default 1)
   --startup-timeout SECONDS  serve after this long even if the store has not synced (default 5)
+  --feed worker|inline       build the zone from the store on a worker thread (default) or on the
+                             answering thread (store work then delays answers)
   common: --store file:DIR|etcd:URLS|kube --node NAME --log-level LEVEL
           --metrics ADDR:PORT (default 127.0.0.1:9153; also serves /health and /ready)
           --health ADDR:PORT (an extra listener for /health and /ready only)`;
@@ -46,6 +50,7 @@ const OPTIONS = {
   'log-queries': { type: 'boolean' },
   workers: { type: 'string' },
   'startup-timeout': { type: 'string' },
+  feed: { type: 'string' },
 } as const;
 
 function intFlag(raw: unknown, flag: string, def: number, min: number, max: number): number {
@@ -67,12 +72,14 @@ export function parseDnsFlags(argv: string[]): DnsFlags {
   if (pods !== 'disabled' && pods !== 'insecure' && pods !== 'verified') {
     throw new UsageError(`--pods: expected disabled, insecure or verified, got "${pods}"`);
   }
+  const feed = (v.feed as string | undefined) ?? 'worker';
+  if (feed !== 'worker' && feed !== 'inline') throw new UsageError(`--feed: expected worker or inline, got "${feed}"`);
   const rawUpstreams = (v.upstream as unknown as string[] | undefined)?.flatMap((u) => u.split(',')).filter(Boolean);
   const upstreams = rawUpstreams?.length === 1 && rawUpstreams[0] === 'none' ? []
     : rawUpstreams ? wrap(() => rawUpstreams.map((u) => parseUpstream(u.trim(), '--upstream')))
     : readResolvConf();
   return {
-    common, listen, zone, upstreams, pods, help,
+    common, listen, zone, upstreams, pods, help, feed,
     ttl: intFlag(v.ttl, '--ttl', 5, 0, 3600),
     logQueries: Boolean(v['log-queries']),
     workers: intFlag(v.workers, '--workers', 1, 1, 64),

@@ -6,15 +6,17 @@
 import { ConfigError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { DnsMetrics } from './dnsMetrics.ts';
+import { registerLoopHealthMetrics } from './loopHealthMetrics.ts';
 import { DEFAULT_TRANSPORT_LIMITS, startListeners, type DnsListeners, type UdpIo } from './dnsTransports.ts';
 import { ForwardCache } from './forwardCache.ts';
 import { QueryHandler } from './queryHandler.ts';
-import { RecordIndex, type PodMode } from './recordIndex.ts';
+import { RecordIndex } from './recordIndex.ts';
+import type { PodMode, ZoneIndex } from './zoneIndex.ts';
 import { loopingUpstreams, type UpstreamAddress } from './resolvConf.ts';
 import { UpstreamForwarder } from './upstreamForwarder.ts';
 import { ZoneResolver } from './zoneResolver.ts';
 
-export interface DnsServerOptions {
+export interface DnsServerOptions<I extends ZoneIndex = RecordIndex> {
   listen: { host: string; port: number };
   zone: string;
   pods: PodMode;
@@ -25,14 +27,17 @@ export interface DnsServerOptions {
   logger: Logger;
   forwardTimeoutMs?: number;
   limits?: Partial<typeof DEFAULT_TRANSPORT_LIMITS>;
-  /** Use this index instead of a fresh one (tests; it must have the same zone). */
-  index?: RecordIndex;
+  /**
+   * Answer from this index instead of a fresh RecordIndex (same zone): a ReplicaIndex fed by the index worker
+   * (`podnetd dns`), or a test's own.
+   */
+  index?: I;
   /** UDP path: 'recvmmsg' (default; native batches, falls back to dgram without the addon) or 'dgram'. */
   udpIo?: UdpIo;
 }
 
-export interface RunningDnsServer {
-  index: RecordIndex;
+export interface RunningDnsServer<I extends ZoneIndex = RecordIndex> {
+  index: I;
   metrics: DnsMetrics;
   forwarder: UpstreamForwarder | null;
   port: number;
@@ -41,13 +46,13 @@ export interface RunningDnsServer {
   close(): Promise<void>;
 }
 
-export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDnsServer> {
+export async function startDnsServer<I extends ZoneIndex = RecordIndex>(opts: DnsServerOptions<I>): Promise<RunningDnsServer<I>> {
   const loops = loopingUpstreams(opts.upstreams, opts.listen);
   if (loops.length) {
     throw new ConfigError(`upstream ${loops.map((u) => `${u.host}:${u.port}`).join(', ')} is this server itself `
       + '(a forwarding loop); give --upstream with a real resolver', { field: '--upstream' });
   }
-  const index = opts.index ?? new RecordIndex({ zone: opts.zone, pods: opts.pods });
+  const index = opts.index ?? (new RecordIndex({ zone: opts.zone, pods: opts.pods }) as ZoneIndex as I);
   const logger = opts.logger.child({ subsystem: 'dns' });
   const host = opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host;
   const metrics = new DnsMetrics(`dns://${host}:${opts.listen.port}`, opts.zone);
@@ -66,11 +71,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDns
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError(`cannot listen on ${opts.listen.host}:${opts.listen.port} (${code})`, { field: '--listen' });
   }
+  const loopHealth = registerLoopHealthMetrics(metrics.registry);
   logger.info({ event: 'listening', host: opts.listen.host, port: listeners.port, zone: opts.zone, upstreams: opts.upstreams.length, udpIo: listeners.udpIo }, 'DNS server listening (UDP+TCP)');
   return {
     index, metrics, forwarder, port: listeners.port, udpIo: listeners.udpIo,
     close: async () => {
       forwarder?.close();
+      loopHealth.stop();
       await listeners.close();
     },
   };

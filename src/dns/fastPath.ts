@@ -37,6 +37,13 @@ function hashName(buf: Uint8Array, at: number, end: number): { hash: number; nam
   return { hash: h, nameEnd: pos + 1 };
 }
 
+function templateKey(t: ResponseTemplate): number | undefined {
+  const b = t.bytes;
+  const named = hashName(b, 12, t.questionEnd);
+  if (!named || named.nameEnd + 4 !== t.questionEnd) return undefined;
+  return keyOf(named.hash, (b[named.nameEnd]! << 8) | b[named.nameEnd + 1]!);
+}
+
 export class FastTemplates {
   readonly #byKey = new Map<number, ResponseTemplate>();
   /** Filled by match() on a hit; valid until the next call. */
@@ -55,10 +62,14 @@ export class FastTemplates {
 
   /** Make a template (built for a lower-cased name, class IN) findable from query bytes. */
   add(t: ResponseTemplate): void {
-    const b = t.bytes;
-    const named = hashName(b, 12, t.questionEnd);
-    if (!named || named.nameEnd + 4 !== t.questionEnd) return;
-    this.#byKey.set(keyOf(named.hash, (b[named.nameEnd]! << 8) | b[named.nameEnd + 1]!), t);
+    const key = templateKey(t);
+    if (key !== undefined) this.#byKey.set(key, t);
+  }
+
+  /** Forget this template (its name changed); another template that shares its key stays. */
+  delete(t: ResponseTemplate): void {
+    const key = templateKey(t);
+    if (key !== undefined && this.#byKey.get(key) === t) this.#byKey.delete(key);
   }
 
   /** The template answering `msg` if it has the common shape and a template was added for it; fills `query`. */

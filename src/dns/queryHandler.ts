@@ -15,7 +15,7 @@ import { chaseExternal } from './externalChase.ts';
 import { FastTemplates } from './fastPath.ts';
 import type { DnsMetrics, ZoneSlot } from './dnsMetrics.ts';
 import type { ForwardCache } from './forwardCache.ts';
-import type { RecordIndex } from './recordIndex.ts';
+import type { ZoneIndex } from './zoneIndex.ts';
 import type { UpstreamForwarder } from './upstreamForwarder.ts';
 import type { ZoneResolver } from './zoneResolver.ts';
 import { CLASS_IN, Rcode, rcodeName, typeName } from './rrTypes.ts';
@@ -23,7 +23,7 @@ import { CLASS_IN, Rcode, rcodeName, typeName } from './rrTypes.ts';
 export type Transport = 'udp' | 'tcp';
 
 export interface QueryHandlerDeps {
-  index: RecordIndex;
+  index: ZoneIndex;
   resolver: ZoneResolver;
   forwarder: UpstreamForwarder | null;
   cache: ForwardCache;
@@ -49,7 +49,7 @@ export class QueryHandler {
   /** By qtype, then lower-case name: no key concatenation per query. */
   readonly #templates = new Map<number, Map<string, ResponseTemplate>>();
   #templateCount = 0;
-  /** The same templates, found from query bytes (fastPath.ts); dropped whole on every index change. */
+  /** The same templates, found from query bytes (fastPath.ts); entries go with their names' templates. */
   readonly #fast = new FastTemplates();
   #fastAnswers = 0;
   readonly #maxTemplates: number;
@@ -140,14 +140,21 @@ export class QueryHandler {
   #dropChangedTemplates(): void {
     const changed = this.#d.index.changesSince(this.#generation);
     this.#generation = this.#d.index.generation;
-    this.#fast.clear();
     if (changed === 'all') {
+      this.#fast.clear();
       this.#templates.clear();
       this.#templateCount = 0;
       return;
     }
+    // O(change): the index moves with every delta chunk during churn, and the rest of the zone keeps its fast path.
     for (const byName of this.#templates.values()) {
-      for (const name of changed) if (byName.delete(name)) this.#templateCount--;
+      for (const name of changed) {
+        const t = byName.get(name);
+        if (!t) continue;
+        byName.delete(name);
+        this.#fast.delete(t);
+        this.#templateCount--;
+      }
     }
   }
 

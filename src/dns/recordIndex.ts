@@ -12,37 +12,35 @@
 import type { EndpointSlice, Namespace, Pod, Service } from '../store/types.ts';
 import { endpointsOfSlice, podContribution, serviceContribution, type Contribution, type EndpointModel, type NamePart } from './serviceRecords.ts';
 import type { SrvData } from './rrTypes.ts';
+import { ChangeLog } from './changeLog.ts';
+import type { ChangedNames, NameRecords, PodMode, ZoneIndex } from './zoneIndex.ts';
 
-export type PodMode = 'disabled' | 'insecure' | 'verified';
 export type EventType = 'added' | 'modified' | 'deleted';
-
-/** The merged records at one name. */
-export interface NameRecords {
-  readonly a: readonly string[];
-  readonly aaaa: readonly string[];
-  readonly srv: readonly SrvData[];
-  readonly ptr: readonly string[];
-  readonly cname: string | undefined;
-}
+export type { ChangedNames, NameRecords, PodMode } from './zoneIndex.ts';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-/** Changes remembered for `changesSince`; a reader further behind drops everything. */
-const CHANGE_LOG_LIMIT = 256;
 const NAMESERVER_OWNER = 'svc:kube-system/kube-dns';
 
-/** Names whose cached answers an index change invalidates, or 'all'. */
-export type ChangedNames = ReadonlySet<string> | 'all';
+/**
+ * One index change as a replica needs it: the names whose merged records may differ now, namespaces whose
+ * existence may differ, and whether cached answers elsewhere must all go (`all`; see changesSince).
+ */
+export interface IndexChange {
+  names: readonly string[];
+  namespaces: readonly string[];
+  all: boolean;
+}
 
 export interface RecordIndexOptions {
   zone: string;
   pods: PodMode;
+  /** Told every change after it is applied (indexWorker.ts turns these into deltas for the answering thread). */
+  onChange?: (change: IndexChange) => void;
 }
 
-export class RecordIndex {
+export class RecordIndex implements ZoneIndex {
   readonly zone: string;
   readonly pods: PodMode;
-  /** Bumped on every change that can alter an answer. */
-  generation = 0;
   /** Unix seconds of the last change: the SOA serial, like CoreDNS. */
   serial = Math.floor(Date.now() / 1000);
   #synced = false;
@@ -53,13 +51,25 @@ export class RecordIndex {
   readonly #namespaceObjects = new Set<string>();
   readonly #servicesPerNamespace = new Map<string, number>();
   readonly #contributions = new Map<string, Contribution>();
-  readonly #names = new Map<string, Map<string, NamePart>>();
-  readonly #log: Array<{ generation: number; names: readonly string[] | null }> = [];
+  /**
+   * Who puts records at each name: the owner's key when one owner does (almost every name; its part is then read
+   * from #contributions), a Map of parts by owner when several do (a reverse name of a shared address). A Map per
+   * name cost ~20 MiB at 10,000 Services × 10 endpoints.
+   */
+  readonly #names = new Map<string, string | Map<string, NamePart>>();
+  readonly #log = new ChangeLog();
+  readonly #onChange: ((change: IndexChange) => void) | undefined;
   #cnameOwners = 0;
 
   constructor(opts: RecordIndexOptions) {
     this.zone = opts.zone;
     this.pods = opts.pods;
+    this.#onChange = opts.onChange;
+  }
+
+  /** Bumped on every change that can alter an answer. */
+  get generation(): number {
+    return this.#log.generation;
   }
 
   get synced(): boolean {
@@ -68,7 +78,7 @@ export class RecordIndex {
 
   /** The first full list has been applied: zone names are answered from now on (SERVFAIL before). */
   markSynced(): void {
-    if (!this.#synced) { this.#synced = true; this.#changed(null); }
+    if (!this.#synced) { this.#synced = true; this.#changed([], true); }
   }
 
   get nameCount(): number {
@@ -87,7 +97,7 @@ export class RecordIndex {
       this.#services.set(key, svc);
       if (!had) structural = this.#countService(key, +1);
     }
-    this.#recomputeService(key, structural);
+    this.#recomputeService(key, structural ? key.slice(0, key.indexOf('/')) : undefined);
   }
 
   applyEndpointSlice(type: EventType, slice: EndpointSlice): void {
@@ -120,7 +130,7 @@ export class RecordIndex {
     const name = ns.metadata.name.toLowerCase();
     if (type === 'deleted') this.#namespaceObjects.delete(name);
     else this.#namespaceObjects.add(name);
-    this.#changed(null);
+    this.#changed([], true, [name]);
   }
 
   /** A namespace exists when its Namespace object does, or (stores without Namespace objects) it has a Service. */
@@ -136,10 +146,10 @@ export class RecordIndex {
   /** Merged records at `name`, or undefined when no owner puts anything there. Read-only. */
   lookup(name: string): NameRecords | undefined {
     const parts = this.#names.get(name);
-    if (!parts) return undefined;
-    if (parts.size === 1) {
+    if (parts === undefined) return undefined;
+    if (typeof parts === 'string') {
       // The common case: one owner, whose part is already deduplicated.
-      const p = parts.values().next().value!;
+      const p = this.#contributions.get(parts)!.get(name)!;
       return { a: p.a ?? [], aaaa: p.aaaa ?? [], srv: p.srv ?? [], ptr: p.ptr ?? [], cname: p.cname };
     }
     const out = { a: [] as string[], aaaa: [] as string[], srv: [] as SrvData[], ptr: [] as string[], cname: undefined as string | undefined };
@@ -157,16 +167,7 @@ export class RecordIndex {
 
   /** Names cached answers must drop since `generation` (a reader's last seen generation). */
   changesSince(generation: number): ChangedNames {
-    if (generation === this.generation) return new Set();
-    const first = this.#log[0];
-    if (!first || first.generation > generation + 1) return 'all';
-    const out = new Set<string>();
-    for (const e of this.#log) {
-      if (e.generation <= generation) continue;
-      if (e.names === null) return 'all';
-      for (const n of e.names) out.add(n);
-    }
-    return out;
+    return this.#log.since(generation);
   }
 
   /** Returns whether the namespace appeared or disappeared through this Service (a structural change). */
@@ -179,51 +180,67 @@ export class RecordIndex {
     return (before === 0) !== (n === 0) && !this.#namespaceObjects.has(ns);
   }
 
-  #recomputeService(key: string, structural = false): void {
+  /** `namespaceMoved`: the namespace whose existence this Service's arrival or departure changed. */
+  #recomputeService(key: string, namespaceMoved?: string): void {
     const svc = this.#services.get(key);
     if (!svc) {
-      this.#setContribution(`svc:${key}`, new Map(), structural);
+      this.#setContribution(`svc:${key}`, new Map(), namespaceMoved);
       return;
     }
     const endpoints: EndpointModel[] = [];
     for (const sliceKey of this.#slicesByService.get(key) ?? []) {
       endpoints.push(...(this.#slices.get(sliceKey)?.endpoints ?? []));
     }
-    this.#setContribution(`svc:${key}`, serviceContribution(svc, endpoints, this.zone), structural);
+    this.#setContribution(`svc:${key}`, serviceContribution(svc, endpoints, this.zone), namespaceMoved);
   }
 
-  #setContribution(owner: string, next: Contribution, structural = false): void {
+  #setContribution(owner: string, next: Contribution, namespaceMoved?: string): void {
     const prev = this.#contributions.get(owner);
     const hadCname = prev ? hasCname(prev) : false;
     const hasCnameNow = hasCname(next);
     this.#cnameOwners += Number(hasCnameNow) - Number(hadCname);
     // A CNAME anywhere can chain onto any name, and kube-dns backs the NS record: drop everything then.
-    const all = structural || hadCname || hasCnameNow || this.#cnameOwners > 0 || owner === NAMESERVER_OWNER;
-    const touched = all ? null : [...new Set([...(prev?.keys() ?? []), ...next.keys()])];
+    const all = namespaceMoved !== undefined || hadCname || hasCnameNow || this.#cnameOwners > 0 || owner === NAMESERVER_OWNER;
+    // Only names whose records differ: one endpoint of a ClusterIP Service changing touches its own name alone.
+    const touched: string[] = [];
+    for (const [name, p] of next) if (!samePart(prev?.get(name), p)) touched.push(name);
+    if (prev) for (const name of prev.keys()) if (!next.has(name)) touched.push(name);
     if (prev) {
       for (const name of prev.keys()) {
         if (next.has(name)) continue;
         const parts = this.#names.get(name);
+        if (typeof parts === 'string') { this.#names.delete(name); continue; }
         parts?.delete(owner);
-        if (parts && parts.size === 0) this.#names.delete(name);
+        if (parts?.size === 1) this.#names.set(name, parts.keys().next().value!);
       }
     }
     for (const [name, p] of next) {
-      let parts = this.#names.get(name);
-      if (!parts) { parts = new Map(); this.#names.set(name, parts); }
-      parts.set(owner, p);
+      const parts = this.#names.get(name);
+      if (parts === undefined) this.#names.set(name, owner);
+      else if (typeof parts !== 'string') parts.set(owner, p);
+      else if (parts !== owner) this.#names.set(name, new Map([[parts, this.#contributions.get(parts)!.get(name)!], [owner, p]]));
     }
     if (next.size > 0) this.#contributions.set(owner, next);
     else this.#contributions.delete(owner);
-    this.#changed(touched);
+    this.#changed(touched, all, namespaceMoved === undefined ? [] : [namespaceMoved]);
   }
 
-  #changed(names: readonly string[] | null): void {
-    this.generation++;
+  #changed(names: readonly string[], all: boolean, namespaces: readonly string[] = []): void {
+    this.#log.add(all ? null : names);
     this.serial = Math.floor(Date.now() / 1000);
-    this.#log.push({ generation: this.generation, names });
-    if (this.#log.length > CHANGE_LOG_LIMIT) this.#log.shift();
+    this.#onChange?.({ names, namespaces, all });
   }
+}
+
+const sameList = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined, eq: (x: T, y: T) => boolean): boolean =>
+  (a?.length ?? 0) === (b?.length ?? 0) && (a ?? []).every((x, i) => eq(x, b![i]!));
+
+function samePart(a: NamePart | undefined, b: NamePart): boolean {
+  if (!a) return false;
+  const is = <T>(x: T, y: T) => x === y;
+  return a.cname === b.cname && Boolean(a.ptrPreferred) === Boolean(b.ptrPreferred) && sameList(a.a, b.a, is)
+    && sameList(a.aaaa, b.aaaa, is) && sameList(a.ptr, b.ptr, is)
+    && sameList(a.srv, b.srv, (x, y) => x.port === y.port && x.target === y.target && x.weight === y.weight && x.priority === y.priority);
 }
 
 function hasCname(c: Contribution): boolean {

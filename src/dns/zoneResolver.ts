@@ -12,7 +12,7 @@
  *   ip6.arpa`), so host PTRs still resolve.
  */
 import { ipFromDashedLabel, isInZone, labelsAbove } from './dnsNames.ts';
-import type { NameRecords, RecordIndex } from './recordIndex.ts';
+import type { NameRecords, ZoneIndex } from './zoneIndex.ts';
 import { RRType, Rcode, type ResourceRecord, type Resolution } from './rrTypes.ts';
 
 export const DNS_SCHEMA_VERSION = '1.1.0';
@@ -31,11 +31,11 @@ export type ZoneDecision =
 const REVERSE_ZONES = ['in-addr.arpa', 'ip6.arpa'];
 
 export class ZoneResolver {
-  readonly #index: RecordIndex;
+  readonly #index: ZoneIndex;
   readonly #ttl: number;
   readonly #zone: string;
 
-  constructor(index: RecordIndex, cfg: ZoneConfig) {
+  constructor(index: ZoneIndex, cfg: ZoneConfig) {
     this.#index = index;
     this.#ttl = cfg.ttl;
     this.#zone = index.zone;

@@ -4,7 +4,7 @@
  * PID still belongs to the process we started (same start time), never by name.
  */
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireTool } from '../common/systemTools.ts';
@@ -68,6 +68,16 @@ export async function startInNamespace(o: StartOptions): Promise<LabProcessRecor
   }
 }
 
+/** Whether `pid` leads its own process group (field 5 of /proc/PID/stat is the group id). */
+function isGroupLeader(pid: number): boolean {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[2]) === pid;
+  } catch {
+    return false;
+  }
+}
+
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
@@ -88,7 +98,9 @@ export async function stopProcesses(recs: ReadonlyArray<Pick<LabProcessRecord, '
   for (const r of ours) signal(r.pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (ours.some(isRunning) && Date.now() < deadline) await sleep(50);
-  for (const r of ours) if (isRunning(r)) signal(r.pid, 'SIGKILL');
+  // Processes the lab started are detached, each the leader of its own process group: SIGKILL the group, so a
+  // podnetd agent's part children (forked into its group) go with it instead of outliving it.
+  for (const r of ours) if (isRunning(r)) signal(isGroupLeader(r.pid) ? -r.pid : r.pid, 'SIGKILL');
   return ours.length;
 }
 
@@ -117,7 +129,41 @@ export function podnetdCommand(): { argv: string[]; cwd: string } {
 function commandFor(exe: 'podnetctl' | 'podnetd'): { argv: string[]; cwd: string } {
   if (import.meta.url.endsWith('.ts')) {
     const repo = resolve(HERE, '..', '..');
+    if (process.env.PODNET_LAB_FROM_SOURCE !== '1' && shippedIsCurrent(repo)) return { argv: [join(repo, 'bin', exe)], cwd: join(repo, 'bin') };
     return { argv: [process.execPath, '--import=tsx', join(repo, 'cmd', exe, 'main.ts')], cwd: repo };
   }
   return { argv: [join(HERE, exe)], cwd: HERE };
+}
+
+let shippedCurrent: boolean | undefined;
+
+/**
+ * From a checkout, the lab runs the shipped bundles in bin/ (what users install; and a node's agent is eight
+ * processes, each of which pays tsx's start-up from source) whenever they were built after the last change to
+ * src/ and cmd/; stale or missing bundles fall back to the sources, so an edit is never tested through an old
+ * bundle. PODNET_LAB_FROM_SOURCE=1 forces the sources.
+ */
+function shippedIsCurrent(repo: string): boolean {
+  if (shippedCurrent !== undefined) return shippedCurrent;
+  const built = ['podnetd', 'podnetctl'].map((e) => mtimeOf(join(repo, 'bin', `${e}.mjs`)));
+  const oldestBundle = Math.min(...built);
+  shippedCurrent = Number.isFinite(oldestBundle) && oldestBundle > 0 && newestUnder(join(repo, 'src')) <= oldestBundle && newestUnder(join(repo, 'cmd')) <= oldestBundle;
+  return shippedCurrent;
+}
+
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function newestUnder(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestUnder(p) : mtimeOf(p));
+  }
+  return newest;
 }

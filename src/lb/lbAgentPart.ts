@@ -1,18 +1,36 @@
 /**
- * The LB part for `podnetd agent` (src/daemon/agentPart.ts composes parts; the coordinator adds
- * `lbAgentPart()` to its list). Same as `podnetd lb`: allocator under the store lease, speaker for this node in
- * the agent's own namespace. `proxyMode: 'ipvs'` enforces strict ARP first (lb/strictArp.ts).
+ * @module lb/lbAgentPart — the L2 load balancer as a part of `podnetd agent`, on when the config has an `lb`
+ * section (`enabled: false` turns it off). Same as `podnetd lb`: allocator under the store lease, speaker for
+ * this node in the agent's own namespace. Strict ARP follows `proxy.mode`: with ipvs it is enforced first
+ * (lb/strictArp.ts).
  */
-import type { AgentContext, AgentPart } from '../daemon/agentPart.ts';
+import type { AgentContext, AgentPart } from '../common/agentPart.ts';
+import { FieldReader } from '../common/config.ts';
+import type { AgentConfig } from '../node/agentConfig.ts';
 import { startLb, type RunningLb } from './lbService.ts';
 import { enforceStrictArp } from './strictArp.ts';
 
-export function lbAgentPart(opts: { proxyMode?: string; netns?: string } = {}): AgentPart {
+function readLbSection(c: AgentConfig, file?: string) {
+  const r = new FieldReader(c.sections.lb ?? {}, 'lb');
+  const enabled = c.sections.lb !== undefined && r.bool('enabled', true);
+  r.rejectUnknown();
+  r.throwIfProblems(file);
+  const proxy = c.sections.proxy as { mode?: unknown } | undefined;
+  return { enabled, proxyMode: typeof proxy?.mode === 'string' ? proxy.mode : 'nftables' };
+}
+
+export function lbAgentPart(opts: { netns?: string } = {}): AgentPart {
   let lb: RunningLb | undefined;
+  let on = false;
   return {
     name: 'lb',
-    async start({ store, nodeName, logger }: AgentContext) {
-      if (opts.proxyMode === 'ipvs') {
+    check: (c, file) => { readLbSection(c, file); },
+    enabled: (c) => readLbSection(c).enabled,
+    async start({ store, nodeName, config, configFile, logger }: AgentContext) {
+      const { enabled, proxyMode } = readLbSection(config, configFile);
+      if (!enabled) return;
+      on = true;
+      if (proxyMode === 'ipvs') {
         const changed = enforceStrictArp(opts.netns);
         logger.info({ event: 'strictArp', changed }, changed.length ? `strict ARP enforced: ${changed.join(', ')}` : 'strict ARP already set');
       }
@@ -22,6 +40,6 @@ export function lbAgentPart(opts: { proxyMode?: string; netns?: string } = {}): 
       await lb?.stop();
       lb = undefined;
     },
-    healthy: () => lb !== undefined,
+    healthy: () => !on || lb !== undefined,
   };
 }

@@ -33,11 +33,11 @@ export interface SpeakerOptions {
   informers: SpeakerInformers;
   announcer: Announcer;
   logger?: Logger;
-  liveness?: Partial<Pick<LivenessOptions, 'ttlSeconds' | 'renewMs' | 'pollMs'>>;
+  liveness?: Partial<Pick<LivenessOptions, 'ttlSeconds' | 'renewMs' | 'deadAfterMs'>>;
   replanMs?: number;
   /**
-   * After start, announce nothing for this long (default: lease TTL + 500 ms): every peer alive before us, or
-   * starting with us, has written its lease by then, so a fresh start never has two nodes answering at once.
+   * After start, announce nothing for this long (default: the liveness deadline, 1.5 s): every peer alive before
+   * us, or starting with us, has written its lease by then, so a fresh start never has two nodes answering at once.
    * Failover is unaffected: the survivors are long past their grace.
    */
   startupGraceMs?: number;
@@ -74,7 +74,7 @@ export class Speaker {
     }
     await Promise.all((Object.values(i) as Array<Informer<'Service'>>).map((inf) => inf.synced()));
     await this.#liveness.start();
-    const grace = this.#o.startupGraceMs ?? (this.#o.liveness?.ttlSeconds ?? 1) * 1000 + 500;
+    const grace = this.#o.startupGraceMs ?? this.#liveness.deadAfterMs;
     this.#announceFrom = Date.now() + grace;
     setTimeout(() => this.schedule(), grace + 10).unref();
     this.#timer = setInterval(() => this.schedule(), this.#o.replanMs ?? 5000);

@@ -7,6 +7,7 @@
  */
 import type { HeldLease, Store } from '../store/store.ts';
 import { keepLease, retryUpdate } from '../store/store.ts';
+import { recordLeaseLoss } from '../common/leaseLosses.ts';
 import { readNodeState } from '../ipam/nodeState.ts';
 import { describeError } from '../common/errors.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
@@ -108,7 +109,7 @@ export class NodeRegistrar {
       ttlSeconds: this.#o.leaseTtlSeconds, previous,
     });
     this.#leases[i]?.stopRenew();
-    const stopRenew = keepLease(lease, Math.max(200, (this.#o.leaseTtlSeconds * 1000) / 3), (err) => void this.#onLeaseLost(i, cidr, err));
+    const stopRenew = keepLease(lease, Math.max(200, (this.#o.leaseTtlSeconds * 1000) / 3), (err) => { recordLeaseLoss('pod-cidr'); void this.#onLeaseLost(i, cidr, err); });
     this.#leases[i] = { cidr, lease, stopRenew };
     return cidr;
   }

@@ -1,5 +1,5 @@
 /**
- * @module services/proxyAgentPart — the service proxy as a part of `podnetd agent` (src/daemon/agentPart.ts): the
+ * @module services/proxyAgentPart — the service proxy as a part of `podnetd agent` (composed by src/daemon/agentParts.ts): the
  * same informers → model → backend as `podnetd proxy`, on the agent's store, configured by the agent config's
  * `proxy` section (on when the section is present; `enabled: false` turns it off):
  *
@@ -9,7 +9,7 @@
  *
  * /healthz on 10256 like kube-proxy (and `podnetd proxy`); the agent's own /healthz also includes this part.
  */
-import type { AgentContext, AgentPart } from '../daemon/agentPart.ts';
+import type { AgentContext, AgentPart } from '../common/agentPart.ts';
 import { startProxyOnStore, parseDuration, type ProxyOptions } from '../daemon/proxyPart.ts';
 import { FieldReader } from '../common/config.ts';
 import type { AgentConfig } from '../node/agentConfig.ts';
@@ -79,6 +79,7 @@ export function proxyAgentPart(): AgentPart {
   return {
     name: 'proxy',
     check: (config, configFile) => { read(config, configFile); },
+    enabled: (config) => read(config) !== undefined,
     async start({ store, nodeName, config, configFile, logger }: AgentContext) {
       const section = read(config, configFile);
       if (!section) return;

@@ -9,6 +9,7 @@ import { AlreadyExistsError, ConflictError, ExpiredError, NotFoundError } from '
 import { keyFor } from './objectKeys.ts';
 import { acquireObjectLease, getObjectLease } from './objectLeases.ts';
 import { carryOver, checkedCopy, stampNew } from './writeChecks.ts';
+import { opTarget, planOp, type BatchOp, type BatchResult } from './storeBatch.ts';
 
 type AnyObject = KindMap[KindName];
 
@@ -137,11 +138,28 @@ export class MemoryStore implements Store {
     const prev = this.#bucket(kind).get(key);
     if (!prev) throw new NotFoundError(kind, name);
     if (opts.resourceVersion && opts.resourceVersion !== prev.metadata.resourceVersion) throw new ConflictError(kind, name);
+    this.#remove(kind, key);
+  }
+
+  #remove(kind: KindName, key: string): void {
+    const prev = this.#bucket(kind).get(key)!;
     this.#bucket(kind).delete(key);
     this.#rv += 1;
     const gone = structuredClone(prev);
     gone.metadata.resourceVersion = String(this.#rv);
     this.#emit(kind, { type: 'DELETED', object: gone });
+  }
+
+  async writeBatch(ops: readonly BatchOp[]): Promise<BatchResult[]> {
+    return ops.map((op) => {
+      const t = opTarget(op);
+      const key = keyFor(t.kind, t.name, t.namespace);
+      const plan = planOp(op, this.#bucket(t.kind).get(key));
+      if (plan.action === 'none') return plan.result;
+      if (plan.action === 'put') return { status: plan.status, object: this.#store(t.kind, key, plan.object, plan.status === 'created' ? 'ADDED' : 'MODIFIED') };
+      this.#remove(t.kind, key);
+      return { status: 'deleted' };
+    });
   }
 
   acquireLease(name: string, holder: string, ttlSeconds: number): Promise<HeldLease | undefined> {

@@ -8,6 +8,8 @@ import type { Store } from './store.ts';
 
 export interface OpenStoreOptions {
   logger?: Logger;
+  /** A short-lived writer (podnetctl apply/delete): the file store reads its objects only when first listed. */
+  writer?: boolean;
 }
 
 export async function openStore(spec: string, opts: OpenStoreOptions = {}): Promise<Store> {
@@ -18,17 +20,17 @@ export async function openStore(spec: string, opts: OpenStoreOptions = {}): Prom
     case 'file': {
       if (!rest) throw new ConfigError('file store needs a directory: file:DIR', { field: '--store' });
       const { FileStore } = await import('./backends/fileStore.ts');
-      return FileStore.open(rest, opts);
+      return FileStore.open(rest, { ...(opts.logger ? { logger: opts.logger } : {}), lazy: opts.writer ?? false });
     }
     case 'etcd': {
       const urls = rest.split(',').map((u) => u.trim()).filter(Boolean);
       if (urls.length === 0) throw new ConfigError('etcd store needs endpoints: etcd:http://HOST:2379[,...]', { field: '--store' });
       const { EtcdStore } = await import('./backends/etcdStore.ts');
-      return EtcdStore.open(urls, opts);
+      return EtcdStore.open(urls, opts.logger ? { logger: opts.logger } : {});
     }
     case 'kube': {
       const { KubeStore } = await import('./backends/kubeStore.ts');
-      return KubeStore.open(opts);
+      return KubeStore.open(opts.logger ? { logger: opts.logger } : {});
     }
     default:
       throw new ConfigError(`unknown store "${spec}": expected file:DIR, etcd:URL[,URL...] or kube`, { field: '--store' });

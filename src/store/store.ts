@@ -12,6 +12,9 @@
  */
 import type { KindMap, KindName } from './types.ts';
 import { ConflictError, NotFoundError } from './storeErrors.ts';
+import type { BatchOp, BatchResult } from './storeBatch.ts';
+
+export type { BatchOp, BatchResult } from './storeBatch.ts';
 
 /** Any object of a kind podnet knows. */
 export type AnyKube = KindMap[KindName];
@@ -82,12 +85,22 @@ export interface Store {
   update<T extends AnyKube>(obj: T): Promise<T>;
   /** NotFoundError if absent; ConflictError if `resourceVersion` is given and stale. */
   delete(kind: KindName, name: string, namespace?: string, opts?: { resourceVersion?: string }): Promise<void>;
+  /**
+   * Many creates/updates/applies/deletes at once, one result per op in op order (storeBatch.ts). Not a
+   * transaction across ops: each op is checked and compare-and-swapped on its own, and after a crash every op
+   * is either whole or absent. Backends split long batches (file: ≤ MAX_BATCH per lock hold; etcd: ≤ 128 ops
+   * per transaction).
+   */
+  writeBatch(ops: readonly BatchOp[]): Promise<BatchResult[]>;
   /** Take the lease if it is free, expired, or already ours (a restart); undefined if someone else holds it. */
   acquireLease(name: string, holder: string, ttlSeconds: number): Promise<HeldLease | undefined>;
   /** The current holder of a lease, undefined when free or expired. */
   getLease(name: string): Promise<LeaseRecord | undefined>;
   close(): Promise<void>;
 }
+
+/** The most ops a caller should hand one writeBatch call (podnetctl apply's batch size). */
+export const MAX_BATCH = 500;
 
 /** Namespace that holds podnet's own Lease objects on every backend. */
 export const LEASE_NAMESPACE = 'podnet-system';

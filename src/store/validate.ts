@@ -127,10 +127,13 @@ export function parseJsonManifest(text: string, file: string): ParsedManifests {
   return validateDocuments(Array.isArray(raw) ? raw : [raw], file);
 }
 
-/** Validate decoded documents; empty documents (a trailing `---`) are skipped, List items count one each. */
-export function validateDocuments(raws: unknown[], file: string): ParsedManifests {
+/**
+ * Validate decoded documents; empty documents (a trailing `---`) are skipped, List items count one each.
+ * `before`: documents already counted in this file (a streamed file is validated piece by piece).
+ */
+export function validateDocuments(raws: unknown[], file: string, before = 0): ParsedManifests {
   const out: ParsedManifests = { objects: [], problems: [] };
-  let index = 0;
+  let index = before;
   for (const raw of raws) {
     if (raw === null || raw === undefined) continue;
     for (const item of expandList(raw)) {

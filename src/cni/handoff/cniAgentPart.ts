@@ -1,13 +1,13 @@
 /**
  * @module cni/handoff/cniAgentPart — the CNI hand-off server as a part of `podnetd agent`
- * (src/daemon/agentPart.ts): with a `cni` section in the agent config (`enabled: false` turns it off) podnetd
+ * (composed by src/daemon/agentParts.ts): with a `cni` section in the agent config (`enabled: false` turns it off) podnetd
  * serves CNI invocations on `handoffSocket` (default /run/podnet/cni.sock), so the native shim installed by
  * `podnetctl install-cni --handoff` pays a ~1 ms exec instead of a Node start. Without the daemon the shim falls
  * back to the Node plugin, so this part is an accelerator, never a dependency.
  *
  *   cni: { handoffSocket: /run/podnet/cni.sock }
  */
-import type { AgentContext, AgentPart } from '../../daemon/agentPart.ts';
+import type { AgentContext, AgentPart } from '../../common/agentPart.ts';
 import { FieldReader } from '../../common/config.ts';
 import type { AgentConfig } from '../../node/agentConfig.ts';
 import { DEFAULT_HANDOFF_SOCKET, startCniHandoffServer } from './cniHandoffServer.ts';
@@ -26,6 +26,7 @@ export function cniAgentPart(): AgentPart {
   return {
     name: 'cni',
     check: (config, configFile) => { read(config, configFile); },
+    enabled: (config) => read(config).enabled,
     async start({ config, configFile, logger }: AgentContext) {
       const { enabled, socketPath } = read(config, configFile);
       if (!enabled) return;

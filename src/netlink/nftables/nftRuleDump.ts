@@ -78,3 +78,26 @@ export async function setNames(sock: NetlinkSocket, family: number, table: strin
   });
   return replies.map((m) => leafText(decodeAttrTree(m.payload.subarray(4)).find((a) => a.type === 2))).filter((n) => n !== ''); // NFTA_SET_NAME
 }
+
+const NFT_MSG_GETGEN = 16;
+const NFT_MSG_NEWGEN = 15;
+
+/**
+ * The nf_tables ruleset generation of the socket's namespace (NFT_MSG_GETGEN → NFTA_GEN_ID). The kernel bumps it
+ * on every commit, by anyone, to any table: while it has not moved, nothing in any table has changed.
+ */
+export async function rulesetGeneration(sock: NetlinkSocket): Promise<number> {
+  const replies = await sock.request({
+    type: (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN,
+    what: 'reading the nf_tables generation',
+    body: (w: ByteWriter) => {
+      w.u8(0); // AF_UNSPEC
+      w.u8(0);
+      w.u16(0);
+    },
+  });
+  const gen = replies.find((m) => (m.type & 0xff) === NFT_MSG_NEWGEN);
+  const id = gen && decodeAttrTree(gen.payload.subarray(4)).find((a) => a.type === 1); // NFTA_GEN_ID, be32
+  if (!id?.hex) throw new Error('no NFTA_GEN_ID in the NEWGEN reply');
+  return Buffer.from(id.hex, 'hex').readUInt32BE(0);
+}

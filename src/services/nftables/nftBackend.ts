@@ -12,7 +12,7 @@ import { NfnlBatchSocket } from '../../netlink/nftables/nfnlBatchSocket.ts';
 import { resolveNetnsRef } from '../../netlink/netnsRef.ts';
 import { NetlinkSocket } from '../../netlink/netlinkSocket.ts';
 import { NETLINK_NETFILTER } from '../../netlink/constants.ts';
-import { chainVerdictTargets, setNames } from '../../netlink/nftables/nftRuleDump.ts';
+import { chainVerdictTargets, setNames, rulesetGeneration } from '../../netlink/nftables/nftRuleDump.ts';
 
 export interface NftBackendOptions {
   /** Incremental syncs as nf_tables netlink batches (default true); false = every sync through `nft -f`. */
@@ -43,9 +43,10 @@ export class NftBackend implements ProxyBackend {
     };
     const chainVerdicts = async (family: number, table: string, chain: string) => chainVerdictTargets(await querySocket(), family, table, chain);
     const listSets = async (family: number, table: string) => setNames(await querySocket(), family, table);
+    const generation = async () => rulesetGeneration(await querySocket());
     this.#dispatch = more.dispatch ?? 'map';
     const logger = more.logger ?? opts.logger;
-    const ao = { ...(netlink ? { netlink, chainVerdicts, setNames: listSets } : {}), ...(logger ? { logger: logger.child({ subsystem: 'nftables' }) } : {}) };
+    const ao = { ...(netlink ? { netlink, chainVerdicts, setNames: listSets, generation } : {}), ...(logger ? { logger: logger.child({ subsystem: 'nftables' }) } : {}) };
     this.appliers = { ip: new NftApplier(runner, 'ip', ao), ip6: new NftApplier(runner, 'ip6', ao) };
   }
 

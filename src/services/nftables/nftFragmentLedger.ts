@@ -32,12 +32,14 @@ function bump<K>(m: Map<K, number>, k: K, by: number): void {
   else m.set(k, n);
 }
 
-const mapKey = (m: StaticMap, k: string) => `${m}\u0000${k}`;
+const mapKey = (m: string, k: string) => `${m}\u0000${k}`;
 
 export class FragmentLedger {
   #frags = new Set<PortFragment>();
   readonly #chains = new Map<string, number>();
-  readonly #dispatchMaps = new Map<string, number>();
+  /** Owners of each dispatch element (`map\0range`) and element count of each shared dispatch map. */
+  readonly #dispatch = new Map<string, number>();
+  readonly #dispatchMapSizes = new Map<string, number>();
   readonly #elements = new Map<string, number>();
   readonly #sets: Record<Counted, Map<string, number>> = { 'cluster-ips': new Map(), 'hairpin-pairs': new Map() };
   readonly #affinity = new Map<string, number>();
@@ -58,7 +60,10 @@ export class FragmentLedger {
     if (by > 0) this.#frags.add(f);
     else this.#frags.delete(f);
     for (const [name] of f.chains) bump(this.#chains, name, by);
-    for (const [name] of f.dispatchMaps) bump(this.#dispatchMaps, name, by);
+    for (const [name, , range] of f.dispatch) {
+      bump(this.#dispatch, mapKey(name, range), by);
+      bump(this.#dispatchMapSizes, name, by);
+    }
     for (const [m, k] of f.elements) bump(this.#elements, mapKey(m, k), by);
     bump(this.#sets['cluster-ips'], f.clusterIP, by);
     for (const pair of f.hairpin) bump(this.#sets['hairpin-pairs'], pair, by);
@@ -84,10 +89,57 @@ export class FragmentLedger {
     const next = emptyDesired(committed.family, committed.endpointChains, committed.dispatch);
     staticSets(committed, parts, prev, next);
     if (!ownedDelta(this.#chains, (f) => f.chains, committed.chains, removed, added, prev.chains, next.chains)) return null;
-    if (!ownedDelta(this.#dispatchMaps, (f) => f.dispatchMaps, committed.dispatchMaps, removed, added, prev.dispatchMaps, next.dispatchMaps)) return null;
+    if (!this.#dispatchDelta(committed, removed, added, prev, next)) return null;
     if (!this.#elementsDelta(committed, removed, added, prev, next)) return null;
     this.#setsDelta(committed, removed, added, prev, next);
     return { prev, next, removed, added };
+  }
+
+  /**
+   * Elements of the shared dispatch maps the changed fragments touch. A map is in `prev` iff it is committed and
+   * in `next` iff elements remain in it, so the renderers declare a map only when it is new and delete it only
+   * when it empties (no rule can reference an empty map: a rule references its own slot's elements).
+   */
+  #dispatchDelta(c: NftDesired, removed: PortFragment[], added: PortFragment[], prev: NftDesired, next: NftDesired): boolean {
+    const gone = new Map<string, number>();
+    const sizeDelta = new Map<string, number>();
+    const touched = new Map<string, [string, string, string]>();
+    for (const f of removed) for (const [name, proto, range] of f.dispatch) {
+      const key = mapKey(name, range);
+      bump(gone, key, 1);
+      bump(sizeDelta, name, -1);
+      touched.set(key, [name, proto, range]);
+    }
+    const fresh = new Map<string, string>();
+    for (const f of added) for (const [name, proto, range, target] of f.dispatch) {
+      const key = mapKey(name, range);
+      if (fresh.has(key)) return false;
+      fresh.set(key, target);
+      bump(sizeDelta, name, 1);
+      touched.set(key, [name, proto, range]);
+    }
+    const slice = (d: NftDesired, name: string, proto: string) => {
+      let m = d.dispatchMaps.get(name);
+      if (!m) d.dispatchMaps.set(name, (m = { proto, elements: new Map() }));
+      return m;
+    };
+    for (const [key, [name, proto, range]] of touched) {
+      const before = this.#dispatch.get(key) ?? 0;
+      const after = before - (gone.get(key) ?? 0) + (fresh.has(key) ? 1 : 0);
+      if (before > 1 || after > 1) return false;
+      const cm = c.dispatchMaps.get(name);
+      const old = cm?.elements.get(range);
+      if (cm) {
+        const pm = slice(prev, name, cm.proto);
+        if (old !== undefined) pm.elements.set(range, old);
+      }
+      const stays = (this.#dispatchMapSizes.get(name) ?? 0) + (sizeDelta.get(name) ?? 0) > 0;
+      if (!stays) continue;
+      const nm = slice(next, name, cm?.proto ?? proto);
+      const value = fresh.get(key) ?? (after === 1 ? old : undefined);
+      if (value !== undefined) nm.elements.set(range, value);
+    }
+    return true;
   }
 
   #elementsDelta(c: NftDesired, removed: PortFragment[], added: PortFragment[], prev: NftDesired, next: NftDesired): boolean {
@@ -179,8 +231,18 @@ function staticSets(c: NftDesired, parts: NftPlanParts, prev: NftDesired, next: 
 export function applyDelta(committed: NftDesired, d: FragmentDelta): void {
   for (const name of d.prev.chains.keys()) if (!d.next.chains.has(name)) committed.chains.delete(name);
   for (const [name, rules] of d.next.chains) committed.chains.set(name, rules);
-  for (const name of d.prev.dispatchMaps.keys()) if (!d.next.dispatchMaps.has(name)) committed.dispatchMaps.delete(name);
-  for (const [name, m] of d.next.dispatchMaps) committed.dispatchMaps.set(name, m);
+  // Dispatch maps are shared: the slices hold only the touched elements, merged element by element.
+  for (const [name, pm] of d.prev.dispatchMaps) {
+    const nm = d.next.dispatchMaps.get(name);
+    const cm = committed.dispatchMaps.get(name);
+    if (!nm) committed.dispatchMaps.delete(name);
+    else if (cm) for (const k of pm.elements.keys()) if (!nm.elements.has(k)) cm.elements.delete(k);
+  }
+  for (const [name, nm] of d.next.dispatchMaps) {
+    let cm = committed.dispatchMaps.get(name);
+    if (!cm) committed.dispatchMaps.set(name, (cm = { proto: nm.proto, elements: new Map() }));
+    for (const [k, v] of nm.elements) cm.elements.set(k, v);
+  }
   for (const m of STATIC_MAPS) {
     for (const k of d.prev.maps[m].keys()) if (!d.next.maps[m].has(k)) committed.maps[m].delete(k);
     for (const [k, v] of d.next.maps[m]) committed.maps[m].set(k, v);

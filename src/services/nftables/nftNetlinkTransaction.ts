@@ -88,7 +88,7 @@ function dispatchMapOps(prev: NftDesired, next: NftDesired, l: OpList): void {
     }
     const gone = old ? [...old.elements.keys()].filter((k) => m.elements.get(k) !== old.elements.get(k)) : [];
     const added = [...m.elements.keys()].filter((k) => old?.elements.get(k) !== m.elements.get(k));
-    l.elements('delete', name, intervalElements(gone.map((k) => [k, undefined]), NFT_SET_ELEM_INTERVAL_END));
+    l.elements('delete', name, intervalElements(gone.map((k) => [k, undefined]), NFT_SET_ELEM_INTERVAL_END, false));
     l.elements('add', name, intervalElements(added.map((k) => [k, encodeElementKey(m.elements.get(k)!)]), NFT_SET_ELEM_INTERVAL_END));
   }
 }

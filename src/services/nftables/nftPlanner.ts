@@ -2,8 +2,8 @@
  * @module services/nftables/nftPlanner — service model → the desired dynamic content of podnet's table, as data.
  *
  * Dispatch is one vmap lookup on `daddr . l4proto . dport` (flat per-packet cost in the number of services).
- * Endpoint choice (default, `dispatch: 'map'`) is one rule per chain, `dnat ip to numgen random mod 65536 map
- * @eps-…`, with the endpoints as elements of a named interval map per endpoint set (nftDispatchMaps). Why maps:
+ * Endpoint choice (default, `dispatch: 'map'`) is one rule per chain, `dnat ip to numgen random mod 65536 offset
+ * SLOT map @eps-PROTO-K`, with the endpoints as elements of a slot of a shared interval map (nftDispatchMaps). Why maps:
  * committing any new rule with a nat/verdict expression makes the kernel re-validate the WHOLE table
  * (nft_table_validate, 55–59 ms at 10,000 services), while committing data elements costs ~0.1 ms; so adding,
  * removing or replacing an endpoint must touch elements only. Still rules: ClientIP affinity (a sticky rule per
@@ -15,7 +15,8 @@
 import type { ServiceModel, ServicePortView, EndpointTarget } from '../serviceModel.ts';
 import type { NftFamily, StaticMap, StaticSet } from './nftSkeleton.ts';
 import { serviceChain, externalChain, firewallChain, endpointChain, affinitySet } from './nftNames.ts';
-import { dispatchMapFor, dispatchMapName, dispatchRule, type DispatchMap, type DispatchRole } from './nftDispatchMaps.ts';
+import { dispatchElements, dispatchRule, DispatchSlots, type DispatchMap, type DispatchRole } from './nftDispatchMaps.ts';
+import { dispatchMapName } from './nftNames.ts';
 
 export interface NftDesired {
   family: NftFamily;
@@ -25,7 +26,7 @@ export interface NftDesired {
   sets: Record<StaticSet, Set<string>>;
   /** Affinity sets → timeout in seconds. */
   affinitySets: Map<string, number>;
-  /** Endpoint dispatch maps (`eps-*`, see nftDispatchMaps): an endpoint change touches only their elements. */
+  /** Shared endpoint dispatch maps (`eps-PROTO-K`, see nftDispatchMaps): an endpoint change touches only their elements. */
   dispatchMaps: Map<string, DispatchMap>;
   /** Plan options carried for the dispatch helpers (not kernel state). */
   endpointChains: boolean;
@@ -57,6 +58,9 @@ export function emptyDesired(family: NftFamily, endpointChains = false, dispatch
     affinitySets: new Map(),
   };
 }
+
+/** A port's plan in progress: the desired state it contributes plus the dispatch slot keys it claimed. */
+type Scratch = NftDesired & { dispatchKeys: string[] };
 
 function proto(p: ServicePortView): string {
   return p.protocol.toLowerCase();
@@ -95,17 +99,21 @@ function inlineDispatch(d: NftDesired, p: ServicePortView, eps: readonly Endpoin
  * Map dispatch (the default without affinity): one rule that never changes while endpoints exist; endpoints are
  * elements of the port's `eps-*` map (nftDispatchMaps: why rule commits cost O(table) in the kernel).
  */
-function mapDispatch(d: NftDesired, p: ServicePortView, eps: readonly EndpointTarget[], role: DispatchRole): string[] {
+function mapDispatch(d: Scratch, p: ServicePortView, eps: readonly EndpointTarget[], role: DispatchRole, slots: DispatchSlots): string[] {
   for (const e of eps) d.sets['hairpin-pairs'].add(`${e.ip} . ${e.ip}`);
-  const name = dispatchMapName(p, role);
-  d.dispatchMaps.set(name, dispatchMapFor(proto(p), eps));
-  return [dispatchRule(d.family, proto(p), name)];
+  const key = dispatchMapName(p, role);
+  const slot = slots.claim(key, proto(p));
+  let m = d.dispatchMaps.get(slot.map);
+  if (!m) d.dispatchMaps.set(slot.map, (m = { proto: proto(p), elements: new Map() }));
+  for (const [range, target] of dispatchElements(eps, slot.base)) m.elements.set(range, target);
+  d.dispatchKeys.push(key);
+  return [dispatchRule(d.family, proto(p), slot.map, slot.base)];
 }
 
-function dispatchRules(d: NftDesired, p: ServicePortView, eps: readonly EndpointTarget[], role: DispatchRole): string[] {
+function dispatchRules(d: Scratch, p: ServicePortView, eps: readonly EndpointTarget[], role: DispatchRole, slots: DispatchSlots): string[] {
   if (d.endpointChains) return chainDispatch(d, p, eps);
   // Affinity needs a per-endpoint `saddr @aff` match, i.e. rules per endpoint: the cascade stays.
-  if (d.dispatch === 'map' && p.affinitySeconds === 0) return mapDispatch(d, p, eps, role);
+  if (d.dispatch === 'map' && p.affinitySeconds === 0) return mapDispatch(d, p, eps, role, slots);
   return inlineDispatch(d, p, eps);
 }
 
@@ -142,7 +150,7 @@ function putElement(map: Map<string, string>, key: string, value: string): void 
   if (!map.has(key)) map.set(key, value); // first (sorted) port wins a clashing address; never two values
 }
 
-function planInternal(d: NftDesired, p: ServicePortView, opts: NftPlanOptions): void {
+function planInternal(d: Scratch, p: ServicePortView, opts: NftPlanOptions, slots: DispatchSlots): void {
   const key = `${p.clusterIP} . ${proto(p)} . ${p.port}`;
   d.sets['cluster-ips'].add(p.clusterIP);
   if (p.internalEndpoints.length === 0) {
@@ -154,7 +162,7 @@ function planInternal(d: NftDesired, p: ServicePortView, opts: NftPlanOptions): 
   const match = `${f} daddr ${p.clusterIP} ${proto(p)} dport ${p.port}`;
   if (opts.masqueradeAll) rules.push(`${match} jump mark-for-masquerade`);
   else if (opts.clusterCIDRs.length) rules.push(`${match} ${f} saddr != @cluster-cidrs jump mark-for-masquerade`);
-  rules.push(...dispatchRules(d, p, p.internalEndpoints, 'int'));
+  rules.push(...dispatchRules(d, p, p.internalEndpoints, 'int', slots));
   d.chains.set(serviceChain(p), rules);
   putElement(d.maps['service-ips'], key, `goto ${serviceChain(p)}`);
 }
@@ -163,11 +171,11 @@ function sameTargets(a: readonly EndpointTarget[], b: readonly EndpointTarget[])
   return a.length === b.length && a.every((e, i) => e.ip === b[i]!.ip && e.port === b[i]!.port);
 }
 
-function externalRules(d: NftDesired, p: ServicePortView): string[] {
+function externalRules(d: Scratch, p: ServicePortView, slots: DispatchSlots): string[] {
   if (!p.externalLocal) {
     // Same endpoints as internal traffic (the usual case): reuse the service chain instead of a second cascade.
     const shared = p.internalEndpoints.length > 0 && sameTargets(p.internalEndpoints, p.externalEndpoints);
-    return ['jump mark-for-masquerade', ...(shared ? [`goto ${serviceChain(p)}`] : dispatchRules(d, p, p.externalEndpoints, 'ext'))];
+    return ['jump mark-for-masquerade', ...(shared ? [`goto ${serviceChain(p)}`] : dispatchRules(d, p, p.externalEndpoints, 'ext', slots))];
   }
   const rules: string[] = [];
   // ETP Local keeps the client's source address; traffic from this host itself must be masqueraded and may use
@@ -175,15 +183,15 @@ function externalRules(d: NftDesired, p: ServicePortView): string[] {
   if (!p.internalLocal && p.internalEndpoints.length > 0) {
     rules.push('fib saddr type local jump mark-for-masquerade', `fib saddr type local goto ${serviceChain(p)}`);
   }
-  return [...rules, ...dispatchRules(d, p, p.externalEndpoints, 'ext')];
+  return [...rules, ...dispatchRules(d, p, p.externalEndpoints, 'ext', slots)];
 }
 
-function planExternal(d: NftDesired, p: ServicePortView): void {
+function planExternal(d: Scratch, p: ServicePortView, slots: DispatchSlots): void {
   const addrs = [...p.externalIPs, ...p.loadBalancerIPs];
   if (addrs.length === 0 && p.nodePort === 0) return;
   const pr = proto(p);
   const hasEps = p.externalEndpoints.length > 0;
-  if (hasEps) d.chains.set(externalChain(p), externalRules(d, p));
+  if (hasEps) d.chains.set(externalChain(p), externalRules(d, p, slots));
   const verdict = hasEps ? `goto ${externalChain(p)}` : null;
   for (const ip of addrs) {
     const key = `${ip} . ${pr} . ${p.port}`;
@@ -208,16 +216,21 @@ export interface PortFragment {
   clusterIP: string;
   affinity: Array<[string, number]>;
   hairpin: string[];
-  dispatchMaps: Array<[string, DispatchMap]>;
+  /** Elements of shared dispatch maps: [map, proto, range, `addr . port`]. */
+  dispatch: Array<[string, string, string, string]>;
+  /** The slot keys it holds (DispatchSlots). */
+  dispatchKeys: string[];
 }
 
-function planPort(p: ServicePortView, family: NftFamily, opts: NftPlanOptions): PortFragment {
-  const d = emptyDesired(family, opts.endpointChains === true, opts.dispatch);
-  planInternal(d, p, opts);
-  planExternal(d, p);
+function planPort(p: ServicePortView, family: NftFamily, opts: NftPlanOptions, slots: DispatchSlots): PortFragment {
+  const d: Scratch = { ...emptyDesired(family, opts.endpointChains === true, opts.dispatch), dispatchKeys: [] };
+  planInternal(d, p, opts, slots);
+  planExternal(d, p, slots);
   const elements: PortFragment['elements'] = [];
   for (const m of Object.keys(d.maps) as StaticMap[]) for (const [k, v] of d.maps[m]) elements.push([m, k, v]);
-  return { chains: [...d.chains], elements, clusterIP: p.clusterIP, affinity: [...d.affinitySets], hairpin: [...d.sets['hairpin-pairs']], dispatchMaps: [...d.dispatchMaps] };
+  const dispatch: PortFragment['dispatch'] = [];
+  for (const [name, m] of d.dispatchMaps) for (const [k, v] of m.elements) dispatch.push([name, m.proto, k, v]);
+  return { chains: [...d.chains], elements, clusterIP: p.clusterIP, affinity: [...d.affinitySets], hairpin: [...d.sets['hairpin-pairs']], dispatch, dispatchKeys: d.dispatchKeys };
 }
 
 /**
@@ -226,13 +239,25 @@ function planPort(p: ServicePortView, family: NftFamily, opts: NftPlanOptions): 
  */
 export class NftPlanCache {
   #byView = new WeakMap<ServicePortView, PortFragment>();
+  /** Dispatch slots of this table: a port keeps its slot (hence its rule) across re-plans. */
+  readonly slots = new DispatchSlots();
+  #live = new Set<PortFragment>();
+
   get(p: ServicePortView, family: NftFamily, opts: NftPlanOptions): PortFragment {
     let f = this.#byView.get(p);
     if (!f) {
-      f = planPort(p, family, opts);
+      f = planPort(p, family, opts, this.slots);
       this.#byView.set(p, f);
     }
     return f;
+  }
+
+  /** The fragments of this planning are the live ones: slots of fragments that left are let go. O(ports). */
+  track(fragments: readonly PortFragment[]): void {
+    const now = new Set(fragments);
+    for (const f of now) if (!this.#live.has(f) && f.dispatchKeys.length) this.slots.hold(f.dispatchKeys);
+    for (const f of this.#live) if (!now.has(f) && f.dispatchKeys.length) this.slots.release(f.dispatchKeys);
+    this.#live = now;
   }
 }
 
@@ -251,7 +276,11 @@ export function planNftables(model: ServiceModel, family: NftFamily, opts: NftPl
     for (const [m, k, v] of f.elements) putElement(d.maps[m], k, v);
     for (const [name, timeout] of f.affinity) d.affinitySets.set(name, timeout);
     for (const pair of f.hairpin) d.sets['hairpin-pairs'].add(pair);
-    for (const [name, m] of f.dispatchMaps) if (!d.dispatchMaps.has(name)) d.dispatchMaps.set(name, m);
+    for (const [name, pr, k, v] of f.dispatch) {
+      let m = d.dispatchMaps.get(name);
+      if (!m) d.dispatchMaps.set(name, (m = { proto: pr, elements: new Map() }));
+      if (!m.elements.has(k)) m.elements.set(k, v);
+    }
   }
   return d;
 }
@@ -267,7 +296,9 @@ export interface NftPlanParts {
 export function planNftablesParts(model: ServiceModel, family: NftFamily, opts: NftPlanOptions, cache: NftPlanCache): NftPlanParts {
   const fam = family === 'ip' ? 'IPv4' : 'IPv6';
   const famOpts = { ...opts, clusterCIDRs: opts.clusterCIDRs.filter((c) => c.includes(':') === (family === 'ip6')) };
+  cache.slots.settle();
   const fragments: PortFragment[] = [];
   for (const p of model.ports) if (p.family === fam) fragments.push(cache.get(p, family, famOpts));
+  cache.track(fragments);
   return { fragments, nodePortIPs: [...model.nodePortIPs[fam]], clusterCIDRs: famOpts.clusterCIDRs };
 }

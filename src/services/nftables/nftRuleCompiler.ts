@@ -54,7 +54,7 @@ function dnat(f: NftFamily, target: string, rule: string): NftExpr[] {
 }
 
 /**
- * `dnat F to numgen random mod M map @eps-…` (nftDispatchMaps): numgen, `byteorder hton` (nft converts the
+ * `dnat F to numgen random mod M [offset B] map @eps-…` (nftDispatchMaps): numgen, `byteorder hton` (nft converts the
  * integer key to network order), a map lookup whose data `addr . port` lands in reg 1 (the port in the next 32-bit
  * register after a 4-byte address, in reg 2 after a 16-byte one), and a nat without the proto-specified flag.
  */
@@ -64,11 +64,16 @@ function dnatMap(f: NftFamily, tk: Tokens): NftExpr[] {
   tk.expect('random');
   tk.expect('mod');
   const modulus = Number(tk.next('a modulus'));
+  let offset = 0;
+  if (tk.t[tk.i] === 'offset') { // the slot's base in a shared dispatch map
+    tk.i++;
+    offset = Number(tk.next('an offset'));
+  }
   tk.expect('map');
   const set = tk.next('a map');
   if (!set.startsWith('@')) throw new NftNotCompilable(tk.rule, 'anonymous map');
   return [
-    { expr: 'numgen', dreg: NFT_REG_1, modulus, offset: 0 },
+    { expr: 'numgen', dreg: NFT_REG_1, modulus, offset },
     { expr: 'byteorderHton', sreg: NFT_REG_1, dreg: NFT_REG_1, len: 4, size: 4 },
     { expr: 'lookup', sreg: NFT_REG_1, dreg: NFT_REG_1, set: set.slice(1), invert: false },
     { expr: 'natDnat', family: NFPROTO[f], regAddr: NFT_REG_1, regProto: f === 'ip' ? NFT_REG32_01 : NFT_REG_2, protoFlag: false },

@@ -2,7 +2,7 @@
  * @module store/backends/etcdStore — `etcd:URL[,URL...]`: several nodes share one etcd cluster.
  *
  * Lists page through the prefix at one fixed revision (no 4 MiB gRPC limit, a consistent snapshot), writes are
- * single-key transactions compared on create/mod revision (the Kubernetes API server's optimistic concurrency),
+ * transactions compared on create/mod revision (one key, or up to 128 in a batch) (the Kubernetes API server's optimistic concurrency),
  * watches resume across member failures (etcdWatch.ts), leases are etcd leases (etcdLeases.ts) so a dead
  * holder's key disappears on the server's clock, not ours.
  */
@@ -13,6 +13,8 @@ import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError
 import { carryOver, checkedCopy, stampNew } from '../writeChecks.ts';
 import { decodeValue, encodeValue, keyOf, prefixOf, rangeEnd } from './etcdKeys.ts';
 import { watchPrefix } from './etcdWatch.ts';
+import { etcdWriteBatch } from './etcdBatch.ts';
+import type { BatchOp, BatchResult } from '../storeBatch.ts';
 import { acquireEtcdLease, getEtcdLease } from './etcdLeases.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { PodnetError } from '../../common/errors.ts';
@@ -131,6 +133,11 @@ export class EtcdStore implements Store {
     if (res.succeeded) return;
     if (!(await this.get(kind, name, namespace))) throw new NotFoundError(kind, name);
     throw new ConflictError(kind, name);
+  }
+
+  /** Multi-op transactions of at most 128 ops (etcdBatch.ts). */
+  writeBatch(ops: readonly BatchOp[]): Promise<BatchResult[]> {
+    return etcdWriteBatch(this.client, ops);
   }
 
   acquireLease(name: string, holder: string, ttlSeconds: number): Promise<HeldLease | undefined> {

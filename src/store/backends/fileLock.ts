@@ -4,9 +4,22 @@
  * whose owner is no longer alive is broken. The file store is a one-machine backend, so a pid check is
  * meaningful. Inside one process, writers queue on a promise chain first, so the process never contends with
  * itself.
+ *
+ * Fairness for bulk writers (issue 14): a process that finds the lock taken leaves a `lock.wait-<pid>` marker
+ * until it gets it; a bulk writer between two batches (`yieldToOthers`) lets such a waiter go first, so a lease
+ * renewal waits behind at most one batch.
  */
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { StoreUnavailableError } from '../storeErrors.ts';
+
+export interface LockHold {
+  /** The lock was taken over from a holder that died: what it was writing may be half done. */
+  recovered: boolean;
+}
+
+/** How long a bulk writer gives a waiting process to take the lock before it goes on anyway. */
+const YIELD_MS = 100;
 
 export class FileLock {
   readonly path: string;
@@ -18,16 +31,17 @@ export class FileLock {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Run `fn` while holding the lock. */
-  async with<T>(fn: () => Promise<T>): Promise<T> {
+  /** Run `fn` while holding the lock; `yieldToOthers`: let another process waiting for it go first. */
+  async with<T>(fn: (hold: LockHold) => Promise<T>, opts: { yieldToOthers?: boolean } = {}): Promise<T> {
     const prev = this.#chain;
     let done!: () => void;
     this.#chain = new Promise((r) => { done = r; });
     await prev;
     try {
-      await this.#acquire();
+      if (opts.yieldToOthers) await this.#letWaitersGo();
+      const hold = await this.#acquire();
       try {
-        return await fn();
+        return await fn(hold);
       } finally {
         await unlink(this.path).catch(() => undefined);
       }
@@ -36,25 +50,49 @@ export class FileLock {
     }
   }
 
-  async #acquire(): Promise<void> {
+  async #acquire(): Promise<LockHold> {
     const deadline = Date.now() + this.#timeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const fh = await open(this.path, 'wx', 0o644);
-        await fh.writeFile(`${process.pid}\n`);
-        await fh.close();
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const marker = `${this.path}.wait-${process.pid}`;
+    let marked = false;
+    let recovered = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const fh = await open(this.path, 'wx', 0o644);
+          await fh.writeFile(`${process.pid}\n`);
+          await fh.close();
+          return { recovered };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+        if (await this.#ownerIsGone()) {
+          await unlink(this.path).catch(() => undefined);
+          recovered = true;
+          continue;
+        }
+        if (!marked) {
+          marked = true;
+          await writeFile(marker, '').catch(() => { marked = false; });
+        }
+        if (Date.now() > deadline) {
+          throw new StoreUnavailableError(`store lock ${this.path} is held by another process for more than ${this.#timeoutMs} ms`);
+        }
+        await new Promise((r) => setTimeout(r, Math.min(10, 1 + attempt)));
       }
-      if (await this.#ownerIsGone()) {
-        await unlink(this.path).catch(() => undefined);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new StoreUnavailableError(`store lock ${this.path} is held by another process for more than ${this.#timeoutMs} ms`);
-      }
-      await new Promise((r) => setTimeout(r, Math.min(50, 1 + attempt)));
+    } finally {
+      if (marked) await unlink(marker).catch(() => undefined);
+    }
+  }
+
+  /** Wait (bounded) while another live process has a wait marker out. */
+  async #letWaitersGo(): Promise<void> {
+    const prefix = `${basename(this.path)}.wait-`;
+    const deadline = Date.now() + YIELD_MS;
+    while (Date.now() < deadline) {
+      const names = await readdir(dirname(this.path)).catch(() => [] as string[]);
+      const others = names.filter((n) => n.startsWith(prefix) && Number(n.slice(prefix.length)) !== process.pid && alive(Number(n.slice(prefix.length))));
+      if (others.length === 0) return;
+      await new Promise((r) => setTimeout(r, 2));
     }
   }
 
@@ -74,5 +112,15 @@ export class FileLock {
     } catch (err) {
       return (err as NodeJS.ErrnoException).code === 'ESRCH';
     }
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

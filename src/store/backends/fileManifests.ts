@@ -1,14 +1,16 @@
 /**
  * @module store/backends/fileManifests — the operator's manifests in a file store directory: every
  * `*.yaml|*.yml|*.json` below DIR except dot-directories (podnet's own `.podnet/`). Files are re-read only when
- * their size/mtime/ctime change. A file that does not parse keeps its previous objects (a half-written file is
- * never half-applied) and is re-read on every scan until it parses.
+ * their size/mtime/ctime/inode change. A file that does not parse keeps its previous objects (a half-written
+ * file is never half-applied) and is re-read on every scan until it parses. `refresh(path)` handles one file an
+ * fs.watch event named; `scan()` walks the tree (the rare safety rescan).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join, relative } from 'node:path';
 import { formatProblem, parseJsonManifest, parseManifests, type AnyObject } from '../validate.ts';
 import { contentVersion } from '../contentVersion.ts';
 import { createHash } from 'node:crypto';
+import { limitedAll } from './limitedAll.ts';
 
 /** A manifest has no uid or creation time: derive a stable uid from its identity, and use the file's mtime. */
 function stampManifestObject(o: AnyObject, created: string): AnyObject {
@@ -48,15 +50,33 @@ export class ManifestScanner {
     this.dir = dir;
   }
 
+  #unparsed = new Map<string, string>();
+  #dirs = new Set<string>();
+
+  /** Directories that hold (or may hold) manifests: DIR and its non-dot subdirectories, as of the last scan. */
+  get dirs(): ReadonlySet<string> { return this.#dirs; }
+
   async scan(): Promise<ManifestScan> {
     const paths = await this.#listFiles();
     const present = new Set(paths);
     for (const p of [...this.#files.keys()]) if (!present.has(p)) this.#files.delete(p);
-    const unparsed: string[] = [];
-    await Promise.all(paths.map(async (p) => {
-      const err = await this.#refresh(p);
-      if (err) unparsed.push(err);
-    }));
+    for (const p of [...this.#unparsed.keys()]) if (!present.has(p)) this.#unparsed.delete(p);
+    await limitedAll(paths, 64, (p) => this.refresh(p));
+    return this.current();
+  }
+
+  /** Re-read one file if its stamp changed (or it is gone); true when its entry changed. */
+  async refresh(path: string): Promise<boolean> {
+    if (!MANIFEST.test(path)) return false;
+    const before = this.#files.get(path);
+    const err = await this.#refresh(path);
+    if (err) this.#unparsed.set(path, err);
+    else this.#unparsed.delete(path);
+    return this.#files.get(path) !== before || err !== undefined;
+  }
+
+  /** What the cached files hold now (no I/O). */
+  current(): ManifestScan {
     const objects: ManifestObject[] = [];
     const problems: string[] = [];
     for (const p of [...this.#files.keys()].sort()) {
@@ -64,18 +84,32 @@ export class ManifestScanner {
       objects.push(...e.objects);
       problems.push(...e.problems);
     }
-    return { objects, problems, unparsed: unparsed.sort() };
+    return { objects, problems, unparsed: [...this.#unparsed.values()].sort() };
   }
 
+  /** Every manifest path below DIR, not descending into dot-directories (podnet's 20,000 override files). */
   async #listFiles(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir, { recursive: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    return names.filter((n) => MANIFEST.test(n) && !n.split(sep).some((seg) => seg.startsWith('.'))).map((n) => join(this.dir, n));
+    const files: string[] = [];
+    const dirs = new Set<string>();
+    const walk = async (d: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(d, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw err;
+      }
+      dirs.add(d);
+      await Promise.all(entries.map(async (e) => {
+        if (e.name.startsWith('.')) return;
+        const p = join(d, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (MANIFEST.test(e.name)) files.push(p);
+      }));
+    };
+    await walk(this.dir);
+    this.#dirs = dirs;
+    return files;
   }
 
   /** Re-read one file if it changed; returns a syntax error message when it does not parse. */

@@ -11,6 +11,7 @@ import type { KindMap, KindName } from '../types.ts';
 import { KINDS } from '../types.ts';
 import type { AnyKube, HeldLease, LeaseRecord, ListOptions, ListResult, Store, WatchHandle, WatchHandler, WatchOptions } from '../store.ts';
 import { checkedCopy } from '../writeChecks.ts';
+import { writeBatchOneByOne, type BatchOp, type BatchResult } from '../storeBatch.ts';
 import { validateObject, type AnyObject } from '../validate.ts';
 import { acquireObjectLease, getObjectLease } from '../objectLeases.ts';
 import { KubeRest, kubePath, statusError, type KubeStatus } from './kubeRest.ts';
@@ -147,6 +148,11 @@ export class KubeStore implements Store {
   async delete(kind: KindName, name: string, namespace?: string, opts: { resourceVersion?: string } = {}): Promise<void> {
     const body = opts.resourceVersion ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: opts.resourceVersion } } : undefined;
     await this.rest.json<unknown>('DELETE', kubePath(kind, namespace ?? 'default', name), body, { kind, name });
+  }
+
+  /** The API server has no multi-object write: one request per op, a few in flight. */
+  writeBatch(ops: readonly BatchOp[]): Promise<BatchResult[]> {
+    return writeBatchOneByOne(this, ops);
   }
 
   acquireLease(name: string, holder: string, ttlSeconds: number): Promise<HeldLease | undefined> {

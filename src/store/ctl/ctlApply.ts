@@ -1,17 +1,22 @@
 /**
  * @module store/ctl/ctlApply — `podnetctl apply -f FILE|DIR|-` and `delete -f`: read manifests, report each bad
- * document (file, document, field) and apply the rest, namespaces first. Applying over an existing object keeps
- * what the cluster filled in and the manifest does not say (allocated clusterIP and nodePorts, status written by
- * the lab kubelet or the LB), as kubectl apply's merge would, so re-applying a file never reshuffles addresses.
+ * document (file, document, field) and apply the rest. Applying over an existing object keeps what the cluster
+ * filled in and the manifest does not say (allocated clusterIP and nodePorts, status written by the lab kubelet
+ * or the LB), as kubectl apply's merge would, so re-applying a file never reshuffles addresses.
+ *
+ * Cluster-sized input (issue 14): objects are streamed from the file (manifestStream.ts) and written
+ * APPLY_BATCH at a time through `Store.writeBatch` (one lock hold on the file store, ≤128-op transactions on
+ * etcd), each batch ordered namespaces first; one output write per batch. A rerun after a crash re-applies
+ * what is there as `unchanged` and completes the rest.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Store } from '../store.ts';
-import { retryUpdate } from '../store.ts';
+import type { BatchOp, BatchResult, Store } from '../store.ts';
+import { MAX_BATCH } from '../store.ts';
 import type { Service } from '../types.ts';
 import { formatProblem, parseJsonManifest, parseManifests, type AnyObject } from '../validate.ts';
 import { APPLY_ORDER } from '../objectKeys.ts';
-import { contentVersion } from '../contentVersion.ts';
+import { manifestStream } from './manifestStream.ts';
 import { qualifiedKind } from './ctlKinds.ts';
 import { describeError } from '../../common/errors.ts';
 import type { CtlIO } from './ctlIO.ts';
@@ -65,41 +70,75 @@ function keepAllocations(cur: Service, next: Service): void {
   }
 }
 
-export async function applyObjects(store: Store, objects: AnyObject[], io: CtlIO): Promise<number> {
-  let failed = 0;
-  for (const obj of objects) {
-    const label = `${qualifiedKind(obj.kind)}/${obj.metadata.name}`;
-    let verb = 'unchanged';
-    try {
-      await retryUpdate(store, obj.kind, obj.metadata.name, obj.metadata.namespace, (cur) => {
-        if (!cur) { verb = 'created'; return obj; }
-        const merged = mergeForApply(cur, obj);
-        if (contentVersion({ ...merged, metadata: { ...merged.metadata, resourceVersion: '' } }) === contentVersion({ ...cur, metadata: { ...cur.metadata, resourceVersion: '' } })) {
-          verb = 'unchanged';
-          return undefined;
-        }
-        verb = 'configured';
-        return merged;
-      });
-      io.out(`${label} ${verb}\n`);
-    } catch (err) {
-      failed += 1;
-      io.err(`${serverError(err, `applying ${label}`)}\n`);
+const VERB: Record<string, string> = { created: 'created', updated: 'configured', unchanged: 'unchanged' };
+
+/** Apply everything `arg` names, batch by batch; returns how many problems and failures there were. */
+export async function applyManifests(store: Store, arg: string, io: CtlIO): Promise<number> {
+  let bad = 0;
+  let batch: AnyObject[] = [];
+  for await (const item of manifestStream(arg, io)) {
+    if ('problem' in item) {
+      bad += 1;
+      io.err(`${item.problem}\n`);
+      continue;
+    }
+    batch.push(item.object);
+    if (batch.length >= MAX_BATCH) {
+      bad += await applyObjects(store, batch, io);
+      batch = [];
     }
   }
+  if (batch.length) bad += await applyObjects(store, batch, io);
+  return bad;
+}
+
+/** Apply one batch (namespaces first); one output line per object, written at once. Returns the failures. */
+export async function applyObjects(store: Store, objects: AnyObject[], io: CtlIO): Promise<number> {
+  const ordered = [...objects].sort((a, b) => APPLY_ORDER.indexOf(a.kind) - APPLY_ORDER.indexOf(b.kind));
+  const ops: BatchOp[] = ordered.map((object) => ({ op: 'apply', object, merge: (cur) => mergeForApply(cur, object) }));
+  const results = await writeAll(store, ops);
+  let out = '';
+  let err = '';
+  let failed = 0;
+  results.forEach((r, i) => {
+    const obj = ordered[i]!;
+    const label = `${qualifiedKind(obj.kind)}/${obj.metadata.name}`;
+    if (r.status === 'failed') {
+      failed += 1;
+      err += `${serverError(r.error, `applying ${label}`)}\n`;
+    } else out += `${label} ${VERB[r.status] ?? r.status}\n`;
+  });
+  if (out) io.out(out);
+  if (err) io.err(err);
   return failed;
+}
+
+/** writeBatch, with a failure of the whole call (store unreachable) reported on every op. */
+async function writeAll(store: Store, ops: BatchOp[]): Promise<BatchResult[]> {
+  try {
+    return await store.writeBatch(ops);
+  } catch (error) {
+    return ops.map(() => ({ status: 'failed', error: error as Error }));
+  }
 }
 
 export async function deleteObjects(store: Store, objects: AnyObject[], io: CtlIO): Promise<number> {
   let failed = 0;
-  for (const obj of [...objects].reverse()) {
-    try {
-      await store.delete(obj.kind, obj.metadata.name, obj.metadata.namespace);
-      io.out(`${qualifiedKind(obj.kind)} "${obj.metadata.name}" deleted\n`);
-    } catch (err) {
-      failed += 1;
-      io.err(`${serverError(err, describeError(err))}\n`);
-    }
+  const reversed = [...objects].reverse();
+  for (let i = 0; i < reversed.length; i += MAX_BATCH) {
+    const part = reversed.slice(i, i + MAX_BATCH);
+    const results = await writeAll(store, part.map((o) => ({ op: 'delete', kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) })));
+    let out = '';
+    let err = '';
+    results.forEach((r, n) => {
+      const obj = part[n]!;
+      if (r.status === 'failed') {
+        failed += 1;
+        err += `${serverError(r.error, describeError(r.error))}\n`;
+      } else out += `${qualifiedKind(obj.kind)} "${obj.metadata.name}" deleted\n`;
+    });
+    if (out) io.out(out);
+    if (err) io.err(err);
   }
   return failed;
 }

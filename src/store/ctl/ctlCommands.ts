@@ -13,7 +13,7 @@ import { NotFoundError } from '../storeErrors.ts';
 import { UsageError } from '../../common/cli.ts';
 import { kindFromArg } from './ctlKinds.ts';
 import { renderTable } from './ctlTables.ts';
-import { applyObjects, deleteObjects, readManifestArg } from './ctlApply.ts';
+import { applyManifests, deleteObjects, readManifestArg } from './ctlApply.ts';
 import { describeObject } from './ctlDescribe.ts';
 import { processIO, serverError, storeSpecFor, type CtlIO } from './ctlIO.ts';
 
@@ -89,10 +89,7 @@ async function getSeveral(store: Store, f: Flags, io: CtlIO, kindArgs: string[])
 
 async function apply(store: Store, f: Flags, io: CtlIO): Promise<number> {
   if (!f.filename) throw new UsageError('error: must specify one of -f and -k');
-  const { objects, problems } = await readManifestArg(f.filename, io);
-  for (const p of problems) io.err(`${p}\n`);
-  const failed = await applyObjects(store, objects, io);
-  return problems.length + failed > 0 ? 1 : 0;
+  return (await applyManifests(store, f.filename, io)) > 0 ? 1 : 0;
 }
 
 async function del(store: Store, f: Flags, io: CtlIO): Promise<number> {
@@ -130,7 +127,7 @@ export async function runCtl(verb: string, argv: string[], io: CtlIO = processIO
   if (verb !== 'apply' && spec.startsWith('file:') && !existsSync(spec.slice('file:'.length))) {
     throw new UsageError(`--store ${spec}: no such directory (is the lab up? \`podnetctl lab up\`)`);
   }
-  const store = await openStore(spec);
+  const store = await openStore(spec, { writer: verb === 'apply' || verb === 'delete' });
   try {
     return await run(store, flags, io);
   } catch (err) {

@@ -56,8 +56,18 @@ async function assertPodNetwork(t: ExecutionContext, lab: Lab, web: Pod): Promis
   t.is(isIP(v4!), 4);
   t.is(isIP(v6!), 6);
   t.true(v6!.startsWith(n2.podCIDRs[1]!.split('::/')[0]!), `${v6} in ${n2.podCIDRs[1]}`);
-  t.is(await curl(lab, 'probe', url(v6!, 8080, '/hostname')), 'web-1', 'pod to pod across nodes over IPv6');
-  t.is(await curl(lab, 'probe', url(v4!, 8080, '/hostname')), 'web-1', 'and over IPv4');
+  t.is(await curlUntil(lab, 'probe', url(v6!, 8080, '/hostname'), 'web-1'), 'web-1', 'pod to pod across nodes over IPv6');
+  t.is(await curlUntil(lab, 'probe', url(v4!, 8080, '/hostname'), 'web-1'), 'web-1', 'and over IPv4');
+}
+
+/**
+ * The peers' routes to a pod CIDR are programmed by another node's agent, which may trail the pod's Ready by a
+ * few seconds on a loaded machine: wait (bounded) for the answer, and return the last one when it never comes.
+ */
+async function curlUntil(lab: Lab, from: string, target: string, want: string): Promise<string> {
+  let last = '';
+  await waitForState(`${want} from ${target}`, async () => (last = await curl(lab, from, target)) === want, 30_000, 500).catch(() => undefined);
+  return last;
 }
 
 /** The source address a UDP server in the client namespace (outside the cluster) sees from the probe pod. */
@@ -68,6 +78,17 @@ async function seenByClient(lab: Lab, address: string): Promise<string> {
   await server;
   // socat writes the full form in brackets: [fd00:0198:...:0011].
   return canonicalIp(r.stdout.trim().replace(/^\[|\]$/g, '')) ?? r.stdout.trim();
+}
+
+/**
+ * The masquerade rules belong to the routing part, a process of its own that may start after the pod is Running:
+ * until they are in, the reply to the pod's unmasqueraded address has no way back and nothing is seen. Ask again
+ * (bounded) while nothing arrives; a wrong source address is returned at once.
+ */
+async function seenByClientUntil(lab: Lab, address: string): Promise<string> {
+  let seen = '';
+  for (let i = 0; i < 6 && seen === ''; i++) seen = await seenByClient(lab, address);
+  return seen;
 }
 
 async function assertDualStackService(t: ExecutionContext, lab: Lab, store: Store): Promise<void> {
@@ -97,14 +118,15 @@ async function assertDualStackService(t: ExecutionContext, lab: Lab, store: Stor
   t.is(await curl(lab, 'client', url('fd00:198:18::11', nodePort, '/hostname')), 'web-1', `NodePort ${nodePort} over IPv6`);
 }
 
-test('vxlan, nftables proxy: dual-stack pods across nodes and a RequireDualStack Service on both ClusterIPs', async (t) => {
+// Serial: four 3-node labs at once (eight agent processes per node since issue 14) starved each other on 2 cores.
+test.serial('vxlan, nftables proxy: dual-stack pods across nodes and a RequireDualStack Service on both ClusterIPs', async (t) => {
   const { lab, store, web } = await dualStackCluster(t, 'vxlan');
   await assertPodNetwork(t, lab, web);
-  t.is(await seenByClient(lab, 'fd00:198:18::2'), 'fd00:198:18::11', 'IPv6 leaving the cluster is masqueraded to the node\'s IPv6 address');
+  t.is(await seenByClientUntil(lab, 'fd00:198:18::2'), 'fd00:198:18::11', 'IPv6 leaving the cluster is masqueraded to the node\'s IPv6 address');
   await assertDualStackService(t, lab, store);
 });
 
-test('cross-subnet: IPv6 pod CIDRs direct within a subnet, over vxlan across the router', async (t) => {
+test.serial('cross-subnet: IPv6 pod CIDRs direct within a subnet, over vxlan across the router', async (t) => {
   const { lab, store, web } = await dualStackCluster(t, 'cross-subnet', undefined, 3);
   await assertPodNetwork(t, lab, web);
   await store.create(pod('far', 'n3', 'far'));
@@ -116,14 +138,14 @@ test('cross-subnet: IPv6 pod CIDRs direct within a subnet, over vxlan across the
   t.regex(routes, /fd00:10:244:[0-9a-f:]*\/64 via fd00:10:244:[0-9a-f:]* dev podnet\.1/, 'across the router: vxlan');
 });
 
-test('host-gw: IPv6 pod CIDRs are routed via the peers\' IPv6 node addresses', async (t) => {
+test.serial('host-gw: IPv6 pod CIDRs are routed via the peers\' IPv6 node addresses', async (t) => {
   const { lab, web } = await dualStackCluster(t, 'host-gw');
   await assertPodNetwork(t, lab, web);
   const routes = await lab.exec('n1', ['ip', '-6', 'route', 'show', 'proto', '157']);
   t.regex(routes.stdout, /fd00:10:244:[0-9a-f:]*\/64 via fd00:198:18::12 dev eth0/);
 });
 
-test('iptables proxy: the same RequireDualStack Service answers on both ClusterIPs (ip6tables)', async (t) => {
+test.serial('iptables proxy: the same RequireDualStack Service answers on both ClusterIPs (ip6tables)', async (t) => {
   const { lab, store } = await dualStackCluster(t, 'vxlan', 'iptables');
   await assertDualStackService(t, lab, store);
 });

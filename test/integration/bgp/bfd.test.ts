@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
@@ -31,14 +31,18 @@ test('two BFD instances come Up; AdminDown from one takes the other Down', async
   t.deepEqual(events[0], ['Up', 'Down', 3]);
 });
 
-test('a frozen peer (no FIN, no packets) loses its BGP routes through BFD, not the hold timer', async (t) => {
+/**
+ * A speaker in a child process (address a, announcing `prefix`, BFD at 100 ms × 3) peered with speaker B in this
+ * process, BFD attached to B; resolves once B has the route and BFD is Up.
+ */
+async function childPeerWithBfd(t: ExecutionContext, prefix: string) {
   const [a, b] = loopbackPair();
   const port = await freePort(a);
   const bfdPort = await freeUdpPort(a);
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./helpers/speakerProcess.ts', import.meta.url)), JSON.stringify({
     speaker: { localAs: 65001, routerId: a, listen: { address: a, port }, connectRetryMs: 200, gracefulRestart: { restartTime: 60, restarting: false },
       peers: [{ peerAddress: b, peerAs: 65002, peerPort: port, localAddress: a, holdTime: 30 }] },
-    routes: [{ prefix: '10.244.7.0/24' }],
+    routes: [{ prefix }],
     bfd: { port: bfdPort, peer: b, minTxMs: 100 },
   })], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => { child.kill('SIGKILL'); });
@@ -51,11 +55,31 @@ test('a frozen peer (no FIN, no packets) loses its BGP routes through BFD, not t
   B.peers.get(a)!.session.on('down', (d) => downs.push(d));
   await B.start(); await bfd.start();
   await bfd.addPeer(a, { minTxMs: 100, minRxMs: 100, detectMult: 3 }, bfdPort);
-  await waitFor('route learned and BFD Up', () => B.rib.loc.has('10.244.7.0/24') && bfd.state(a) === 'Up', 30_000);
+  await waitFor('route learned and BFD Up', () => B.rib.loc.has(prefix) && bfd.state(a) === 'Up', 30_000);
+  return { a, B, bfd, child, downs };
+}
+
+test('a frozen peer (no FIN, no packets) loses its BGP routes through BFD, not the hold timer', async (t) => {
+  const { B, child, downs } = await childPeerWithBfd(t, '10.244.7.0/24');
 
   child.kill('SIGSTOP'); // the node hangs: TCP stays open, BGP hold time is 30 s, graceful restart would keep routes
   await waitFor('route withdrawn', () => !B.rib.loc.has('10.244.7.0/24'), 20_000);
   t.is(downs[0]?.reason, 'BFD session down');
   t.false(downs[0]?.graceful, 'no graceful restart when the forwarding path is dead');
   child.kill('SIGKILL');
+});
+
+test('a killed peer whose FIN and BFD expiry reach a busy speaker in one turn keeps its routes (graceful restart, not BFD)', async (t) => {
+  const { a, B, bfd, child, downs } = await childPeerWithBfd(t, '10.244.8.0/24');
+
+  // podnetd killed (-9) while this node is busy: its kernel sends the FIN at once, BFD falls silent, and both
+  // the FIN and the expired detection timer wait for our loop. The FIN says the process died, not the path.
+  child.kill('SIGKILL');
+  const until = Date.now() + 1500;
+  while (Date.now() < until) { /* a busy node: longer than the 300 ms detection time */ }
+  await waitFor('BFD Down', () => bfd.state(a) === 'Down', 10_000);
+  await new Promise((r) => setTimeout(r, 300));
+  t.is(downs[0]?.reason, 'TCP connection closed');
+  t.true(downs[0]?.graceful, 'graceful restart keeps the routes');
+  t.true(B.rib.loc.has('10.244.8.0/24'), 'the route stays, stale, for the restart time');
 });

@@ -8,6 +8,7 @@ import { retryUpdate } from '../../../src/store/store.ts';
 import { Informer } from '../../../src/store/informer.ts';
 import { AlreadyExistsError, ConflictError, ExpiredError, InvalidObjectError, LeaseLostError, NotFoundError } from '../../../src/store/storeErrors.ts';
 import { service, uniqueNs, waitFor } from './storeTestKit.ts';
+import type { Service } from '../../../src/store/types.ts';
 
 export interface BackendFixture {
   /** The store under test (the one watched). */
@@ -155,6 +156,45 @@ export function defineStoreSuite(backend: string, setup: (t: ExecutionContext) =
     t.truthy(again);
     await again!.release();
     await waitFor('release', async () => (await store.getLease(lease)) === undefined);
+  });
+
+  test(name('writeBatch: one result per op; conflicts and bad objects fail alone; a watcher sees each change once'), async (t) => {
+    const { store, writer } = await setup(t);
+    const ns = uniqueNs('batch');
+    const pre = await writer.create(service('pre', ns));
+    const inf = new Informer(store, 'Service', { namespace: ns });
+    t.teardown(() => inf.stop());
+    const seen: string[] = [];
+    inf.on({ add: (s) => seen.push(`add ${s.metadata.name}`), update: (o, s) => { if (o !== s) seen.push(`update ${s.metadata.name}`); }, delete: (s) => seen.push(`delete ${s.metadata.name}`) });
+    inf.start();
+    await inf.synced();
+    seen.splice(0);
+    const many = Array.from({ length: 300 }, (_, i) => service(`s${i}`, ns)); // more than one etcd transaction
+    const results = await writer.writeBatch([
+      ...many.map((object) => ({ op: 'apply' as const, object })),
+      { op: 'create', object: service('pre', ns) },
+      { op: 'update', object: { ...service('pre', ns, 81), metadata: { ...pre.metadata, resourceVersion: 'stale' } } },
+      { op: 'create', object: service('bad', ns, 70000) },
+      { op: 'apply', object: service('pre', ns) },
+      { op: 'delete', kind: 'Service', name: 'nope', namespace: ns },
+    ]);
+    t.is(results.length, 305);
+    t.true(results.slice(0, 300).every((r) => r.status === 'created' && r.object.metadata.resourceVersion), JSON.stringify(results[0]));
+    const errs = results.slice(300).map((r) => (r.status === 'failed' ? r.error.constructor.name : r.status));
+    t.deepEqual(errs, ['AlreadyExistsError', 'ConflictError', 'InvalidObjectError', 'unchanged', 'NotFoundError']);
+    const again = await writer.writeBatch([
+      ...many.slice(0, 5).map((object) => ({ op: 'apply' as const, object })),
+      { op: 'apply', object: service('s5', ns, 8080), merge: (cur) => ({ ...(cur as Service), spec: { ...(cur as Service).spec, ports: [{ name: 'http', port: 8080, protocol: 'TCP', targetPort: 8080 }] } }) },
+      { op: 'delete', kind: 'Service', name: 's6', namespace: ns },
+    ]);
+    t.deepEqual(again.map((r) => r.status), ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'updated', 'deleted']);
+    await waitFor('every change', () => seen.length >= 302);
+    await new Promise((r) => setTimeout(r, 300)); // any duplicate would arrive now
+    t.is(seen.length, 302);
+    t.is(new Set(seen).size, 302, 'no change delivered twice');
+    t.true(seen.includes('update s5') && seen.includes('delete s6'));
+    t.is((await store.get('Service', 's5', ns))?.spec.ports?.[0]?.port, 8080);
+    t.is(inf.list().length, 300);
   });
 
   test(name('bad objects are rejected on write and skipped (and reported) when read'), async (t) => {

@@ -41,7 +41,7 @@ test.serial('one MAC answers ARP and NDP for LB IPs; after the announcer stops, 
   await store.create({ apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'all', namespace: 'metallb-system' }, spec: {} });
   const running = new Map<string, RunningLb>();
   for (const n of topo.nodes) {
-    running.set(n.name, await startLb({ store, node: n.name, netns: `/var/run/netns/${n.ns}`, liveness: { ttlSeconds: 1, renewMs: 250, pollMs: 200 } }));
+    running.set(n.name, await startLb({ store, node: n.name, netns: `/var/run/netns/${n.ns}`, liveness: { ttlSeconds: 2, renewMs: 250, deadAfterMs: 1500 } }));
   }
   t.teardown(async () => { for (const lb of running.values()) await lb.stop(); });
   await store.create(svc('web'));

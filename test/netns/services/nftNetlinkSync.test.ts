@@ -2,7 +2,7 @@
  * Incremental syncs through nf_tables netlink (no `nft` on the change path) against a real kernel:
  * - after every change (endpoint added / replaced / removed, services added with affinity, LB + ETP Local, NodePort and
  *   IPv6, a port changed, services removed), the table listed by `nft -j` equals what a full `nft -f` sync of the
- *   same state produces in a second namespace (same chains, same rules, same elements);
+ *   same state produces in a second namespace (synced in full at every step of the same sequence) (same chains, same rules, same elements);
  * - with map dispatch (the default), an endpoint change of a live service port sends map elements only, no rule;
  * - real traffic through the ClusterIP follows the endpoint set;
  * - a batch the kernel rejects is rolled back whole and followed by a full resync that repairs the table.
@@ -72,10 +72,18 @@ function steps(): Array<[string, ServiceModel]> {
   ];
 }
 
-async function fullSyncState(t: ExecutionContext, m: ServiceModel, name: string, endpointChains = false, dispatch?: InlineDispatch): Promise<{ ip: string[]; ip6: string[] }> {
+/**
+ * The reference: the same sequence of models, each synced IN FULL through `nft -f` in a second namespace. One
+ * backend for the whole sequence, so ports keep the same dispatch slots (offsets in the shared maps) as in the
+ * incremental run: a slot is history, not a function of the current model alone.
+ */
+function fullSyncReference(t: ExecutionContext, name: string, endpointChains = false, dispatch?: InlineDispatch): (m: ServiceModel) => Promise<{ ip: string[]; ip6: string[] }> {
   const ns = makeNetns(t, PREFIX, name);
-  await new NftBackend({ netns: ns, clusterCIDRs: CIDRS, masqueradeAll: false, endpointChains }, undefined, { netlink: false, ...(dispatch ? { dispatch } : {}) }).sync(m);
-  return { ip: await tableState(ns, 'ip'), ip6: await tableState(ns, 'ip6') };
+  const backend = new NftBackend({ netns: ns, clusterCIDRs: CIDRS, masqueradeAll: false, endpointChains }, undefined, { netlink: false, ...(dispatch ? { dispatch } : {}) });
+  return async (m) => {
+    await backend.sync(m, { full: true });
+    return { ip: await tableState(ns, 'ip'), ip6: await tableState(ns, 'ip6') };
+  };
 }
 
 const LAYOUTS: Array<[string, boolean, InlineDispatch]> = [['inline (maps)', false, 'map'], ['inline (cascade)', false, 'cascade'], ['endpoint chains', true, 'map']];
@@ -88,6 +96,7 @@ for (const [layout, endpointChains, dispatch] of LAYOUTS) {
     let nftCalls = 0;
     const runner: NftRunner = { apply: (s) => (nftCalls++, cli.apply(s)), query: (a) => (nftCalls++, cli.query(a)) };
     const backend = new NftBackend({ netns: ns, clusterCIDRs: CIDRS, masqueradeAll: false, endpointChains }, runner, { dispatch });
+    const reference = fullSyncReference(t, `f${tag}`, endpointChains, dispatch);
     let i = 0;
     for (const [what, m] of steps()) {
       const r = await backend.sync(m);
@@ -98,7 +107,7 @@ for (const [layout, endpointChains, dispatch] of LAYOUTS) {
         const ops = backend.appliers.ip.lastOps.map((o) => `${o.op} ${'set' in o && typeof o.set === 'string' ? o.set : ''}`.trim());
         t.true(ops.length > 0 && ops.every((o) => /^(newElems|delElems) (eps-|hairpin-pairs)/.test(o)), `${what}: map elements only, no rule: ${ops.join(', ')}`);
       }
-      const want = await fullSyncState(t, m, `f${tag}${i}`, endpointChains, dispatch);
+      const want = await reference(m);
       t.deepEqual(await tableState(ns, 'ip'), want.ip, `${what}: ip table`);
       t.deepEqual(await tableState(ns, 'ip6'), want.ip6, `${what}: ip6 table`);
       i++;
@@ -108,6 +117,12 @@ for (const [layout, endpointChains, dispatch] of LAYOUTS) {
     // The drift check reads one chain over netlink: no nft, and it notices a flushed table.
     t.false(await backend.driftDetected(), 'intact table: no drift');
     t.is(nftCalls, 0, 'drift check without nft');
+    const looks = backend.appliers.ip.driftLooks;
+    t.false(await backend.driftDetected(), 'still intact');
+    t.is(backend.appliers.ip.driftLooks, looks, 'nothing committed since the last look: the nf_tables generation alone answers');
+    await nftIn(ns, ['add', 'table', 'ip', 'someone-else']);
+    t.false(await backend.driftDetected(), 'another table changed: ours is looked at, and intact');
+    t.is(backend.appliers.ip.driftLooks, looks + 1, 'the generation moved: one look');
     await nftIn(ns, ['flush', 'table', 'ip', 'podnet-proxy']);
     t.true(await backend.driftDetected(), 'flushed table: drift');
   });
@@ -164,5 +179,5 @@ test.serial('a batch the kernel rejects changes nothing, and a full resync throu
   t.is(backend.appliers.ip.netlinkFallbacks, 1, 'the batch was rejected');
   t.is(r.kind, 'full', 'and a full resync followed');
   t.deepEqual(await answers(topo.client, '10.96.0.10', 80, 8), ['b1'], 'the change is in place after the resync');
-  t.deepEqual(await tableState(topo.node, 'ip'), (await fullSyncState(t, at([b1!.ip]), 'fr')).ip, 'table equals a full sync of the state');
+  t.deepEqual(await tableState(topo.node, 'ip'), (await fullSyncReference(t, 'fr')(at([b1!.ip]))).ip, 'table equals a full sync of the state');
 });

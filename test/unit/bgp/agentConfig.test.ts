@@ -2,7 +2,8 @@ import test from 'ava';
 import { readBgpSettings } from '../../../src/bgp/bgpAgentConfig.ts';
 import { ConfigProblems } from '../../../src/common/config.ts';
 import { readAgentConfig } from '../../../src/node/agentConfig.ts';
-import { checkAllParts, routingPart } from '../../../src/daemon/agentPart.ts';
+import { checkAllParts } from '../../../src/daemon/agentParts.ts';
+import { routingAgentPart as routingPart } from '../../../src/routing/routingAgentPart.ts';
 
 function problems(fn: () => unknown): string[] {
   try { fn(); } catch (err) { if (err instanceof ConfigProblems) return [...err.problems]; throw err; }

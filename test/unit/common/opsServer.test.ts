@@ -28,8 +28,18 @@ test('serves /metrics from the registry and /healthz from the health function', 
   t.is((await fetch(`${base}/nothing`)).status, 404);
 });
 
-test('a port already in use is an error, not a crash', async (t) => {
+test('a port that stays in use is an error after the bounded wait, not a crash', async (t) => {
   const first = await startOpsServer({ host: '127.0.0.1', port: 0 });
   t.teardown(() => first.close());
-  await t.throwsAsync(startOpsServer({ host: '127.0.0.1', port: first.port }), { code: 'EADDRINUSE' });
+  await t.throwsAsync(startOpsServer({ host: '127.0.0.1', port: first.port, busyWaitMs: 300 }), { code: 'EADDRINUSE' });
+});
+
+test('a port the process being replaced releases during the wait is taken (a restart)', async (t) => {
+  const old = await startOpsServer({ host: '127.0.0.1', port: 0 });
+  const next = startOpsServer({ host: '127.0.0.1', port: old.port, busyWaitMs: 10_000 });
+  setTimeout(() => void old.close(), 300);
+  const s = await next;
+  t.teardown(() => s.close());
+  t.is(s.port, old.port);
+  t.is((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status, 200);
 });

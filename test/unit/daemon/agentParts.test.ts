@@ -6,7 +6,10 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { checkAllParts, lbPart, routingPart, type AgentPart } from '../../../src/daemon/agentPart.ts';
+import type { AgentPart } from '../../../src/common/agentPart.ts';
+import { checkAllParts } from '../../../src/daemon/agentParts.ts';
+import { routingAgentPart } from '../../../src/routing/routingAgentPart.ts';
+import { lbAgentPart } from '../../../src/lb/lbAgentPart.ts';
 import { proxyAgentPart, readProxySection } from '../../../src/services/proxyAgentPart.ts';
 import { dnsAgentPart, dnsEndpointSlice, dnsService, readDnsSection } from '../../../src/dns/dnsAgentPart.ts';
 import { cniAgentPart } from '../../../src/cni/handoff/cniAgentPart.ts';
@@ -17,7 +20,7 @@ import { planLab } from '../../../src/lab/addressPlan.ts';
 import { agentConfigFor, nodeFiles } from '../../../src/lab/labNodeFiles.ts';
 import { labPaths } from '../../../src/lab/labState.ts';
 
-const parts = (): AgentPart[] => [routingPart(), proxyAgentPart(), dnsAgentPart(), lbPart(), cniAgentPart()];
+const parts = (): AgentPart[] => [routingAgentPart(), proxyAgentPart(), dnsAgentPart(), lbAgentPart(), cniAgentPart()];
 const config = (extra: Record<string, unknown>) => readAgentConfig({ nodeIP: '198.18.0.11', ...extra }, '/etc/podnet/podnetd.yaml');
 
 test('the lab\'s agent config enables proxy, dns, lb and cni, and every part accepts it', (t) => {

@@ -94,6 +94,19 @@ test('a store change reaches the next query on the fast path', (t) => {
   t.deepEqual(dnsPacket.decode(fast.handle(Buffer.from(msg), udp) as Buffer).answers!.map((a) => (a as { data: string }).data), ['10.96.0.99']);
 });
 
+test('an endpoint change drops only its own name from the fast path; other names stay on it', (t) => {
+  const { index, fast } = handlers();
+  index.applyEndpointSlice('added', slice('default', 'web', 'web-a', [endpoint('10.244.1.1')]));
+  const web = query({ name: 'web.default.svc.cluster.local' });
+  const ep = query({ name: '10-244-1-1.web.default.svc.cluster.local' });
+  for (const m of [web, ep, web, ep]) fast.handle(Buffer.from(m), udp);
+  const hits = fast.fastAnswers;
+  index.applyEndpointSlice('modified', slice('default', 'web', 'web-a', [endpoint('10.244.1.1', { ready: false })]));
+  fast.handle(Buffer.from(web), udp);
+  t.is(fast.fastAnswers, hits + 1, 'the Service name was not touched: still answered from its bytes');
+  t.is(dnsPacket.decode(fast.handle(Buffer.from(ep), udp) as Buffer).flags! & 0xf, Rcode.NXDOMAIN, 'the changed name answers anew');
+});
+
 test('shapes it does not handle are left to the general path', (t) => {
   const f = new FastTemplates();
   const name = 'web.default.svc.cluster.local';

@@ -17,26 +17,13 @@ import { decodeNfnlBatch, decodeAttrTree, formatAttrTree, type NfnlMessageView, 
 import { verdictTargets } from '../../../src/netlink/nftables/nftRuleDump.ts';
 import { compileRule } from '../../../src/services/nftables/nftRuleCompiler.ts';
 import { decodeMessages } from '../../../src/netlink/codec.ts';
-import { svc, ep, slice } from './_modelFixtures.ts';
+import { svc, slice } from './_modelFixtures.ts';
+import { before, after, NODE, OPTS, tcp, web, e } from './_netlinkCaptureStates.ts';
 import { dispatchMapFor, dispatchRule } from '../../../src/services/nftables/nftDispatchMaps.ts';
-import type { Service } from '../../../src/store/types.ts';
 
 const captures = JSON.parse(readFileSync(new URL('testdata/nft-netlink-captures.json', import.meta.url), 'utf8')) as
   Record<'forward' | 'backward' | 'ip6Map', { script: string; batch: string }> & { dispatchMapNewSet: { batches: Record<string, string> } };
 
-const NODE = { name: 'node', nodePortIPs: ['198.18.0.11'] };
-const OPTS = { clusterCIDRs: ['10.244.0.0/16'], masqueradeAll: false };
-const tcp = [{ name: 'http', protocol: 'TCP' as const, port: 8080 }];
-const web = svc('web', { type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }] });
-const aff = svc('aff', { clusterIP: '10.96.0.30', sessionAffinity: 'ClientIP', ports: [{ name: 'http', protocol: 'UDP', port: 53, targetPort: 8080 }] });
-const lb: Service = svc('lb', { type: 'LoadBalancer', clusterIP: '10.96.0.40', externalTrafficPolicy: 'Local', ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30090 }] },
-  { status: { loadBalancer: { ingress: [{ ip: '198.51.100.7' }] } } });
-const e = (ip: string) => ep(ip, { nodeName: 'node' });
-
-/** The two states of the capture: one service with 2 endpoints ⇄ an endpoint moved, plus affinity, LB (ETP Local) services. */
-const before = planNftables(compileServiceModel({ services: [web], slices: [slice('web', [e('10.244.1.2'), e('10.244.1.3')], { ports: tcp })], node: NODE }), 'ip', OPTS);
-const after = planNftables(compileServiceModel({ services: [web, aff, lb], slices: [slice('web', [e('10.244.1.2'), e('10.244.1.4')], { ports: tcp }),
-  slice('aff', [e('10.244.2.2')], { ports: [{ name: 'http', protocol: 'UDP', port: 8080 }] }), slice('lb', [e('10.244.3.2')], { ports: tcp })], node: NODE }), 'ip', OPTS);
 
 const NEWRULE = 6;
 const NEWSETELEM = 12;

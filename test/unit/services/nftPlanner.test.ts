@@ -4,7 +4,8 @@
  */
 import test from 'ava';
 import { compileServiceModel } from '../../../src/services/serviceModel.ts';
-import { planNftables } from '../../../src/services/nftables/nftPlanner.ts';
+import { planNftables, planNftablesParts, NftPlanCache } from '../../../src/services/nftables/nftPlanner.ts';
+import { SLOTS_PER_MAP } from '../../../src/services/nftables/nftDispatchMaps.ts';
 import { renderIncremental, renderFull } from '../../../src/services/nftables/nftTransaction.ts';
 import { NftApplier } from '../../../src/services/nftables/nftApplier.ts';
 import { FakeNftRunner } from '../../../src/services/nftables/nftRunner.ts';
@@ -41,13 +42,48 @@ test('inline (default): one dispatch rule, the endpoints are elements of the por
   t.deepEqual(chainNamed(d, 'ep-'), []);
   const rules = chainNamed(d, 'svc-')[0]![1];
   const [[name, map]] = [...d.dispatchMaps] as [[string, { proto: string; elements: Map<string, string> }]];
-  t.regex(name, /^eps-[0-9A-F]{8}-ns\/web\/tcp\/http\/int$/);
+  t.is(name, 'eps-tcp-0', 'the first slot of the first shared tcp map');
   t.deepEqual(rules.slice(1), [`meta l4proto tcp dnat ip to numgen random mod 65536 map @${name}`]);
   t.deepEqual([...map.elements], [['0-21844', '10.244.1.5 . 8080'], ['21845-43689', '10.244.2.5 . 8080'], ['43690-65535', '10.244.3.5 . 8080']],
     'three near-equal ranges covering the whole key space');
   t.deepEqual([...d.sets['hairpin-pairs']].sort(), ['10.244.1.5 . 10.244.1.5', '10.244.2.5 . 10.244.2.5', '10.244.3.5 . 10.244.3.5']);
   const fewer = plan([svc('web', {})], [slice('web', [ep('10.244.1.5'), ep('10.244.3.5')])], 'ip', INLINE);
   t.deepEqual(chainNamed(fewer, 'svc-')[0]![1], rules, 'an endpoint removed: the rules are unchanged, only elements differ');
+});
+
+test('shared dispatch maps: each port owns a slot (numgen offset) of a map of its protocol; slots survive changes and are reused only after a sync', (t) => {
+  const names = Array.from({ length: SLOTS_PER_MAP + 2 }, (_, i) => `s${i}`);
+  const services = names.map((n, i) => svc(n, { clusterIP: `10.96.1.${i + 1}`, ports: [{ name: 'http', protocol: i === 0 ? 'UDP' : 'TCP', port: 80, targetPort: 8080 }] }));
+  const slices = names.map((n, i) => slice(n, [ep(`10.244.1.${i + 1}`)], { ports: [{ name: 'http', protocol: i === 0 ? 'UDP' : 'TCP', port: 8080 }] }));
+  const cache = new NftPlanCache();
+  const model = (svcs: Service[], sl: EndpointSlice[]) => compileServiceModel({ services: svcs, slices: sl, node: NODE });
+  const sync = (svcs: Service[], sl: EndpointSlice[]) => {
+    planNftablesParts(model(svcs, sl), 'ip', INLINE, cache);
+    return planNftables(model(svcs, sl), 'ip', INLINE, cache);
+  };
+  const rule = (d: ReturnType<typeof plan>, svcName: string) => [...d.chains].find(([n]) => n.includes(`/${svcName}/`))![1].at(-1)!;
+  const d = sync(services, slices);
+  t.deepEqual([...d.dispatchMaps.keys()].sort(), ['eps-tcp-0', 'eps-tcp-1', 'eps-udp-0'], `${SLOTS_PER_MAP} slots per map`);
+  t.is(d.dispatchMaps.get('eps-tcp-0')!.elements.size + d.dispatchMaps.get('eps-tcp-1')!.elements.size, SLOTS_PER_MAP + 1);
+  const slotRules = new Set(names.slice(1).map((n) => rule(d, n)));
+  t.is(slotRules.size, SLOTS_PER_MAP + 1, 'every tcp port has its own slot');
+  t.regex(rule(d, 's2'), /numgen random mod 65536 offset \d+ map @eps-tcp-\d$/);
+  // Endpoints of s2 change: same rule, other elements.
+  const moved = slices.map((x, i) => (i === 2 ? slice('s2', [ep('10.244.9.9'), ep('10.244.9.8')]) : x));
+  const d2 = sync(services, moved);
+  t.is(rule(d2, 's2'), rule(d, 's2'), 'the slot (and so the rule) stays');
+  // s2 deleted, s99 created in the same sync: s99 must not take s2's slot (its elements are deleted by that sync).
+  const s99 = svc('s99', { clusterIP: '10.96.2.1' });
+  const without = [...services.filter((_, i) => i !== 2), s99];
+  const sl99 = [...moved.filter((_, i) => i !== 2), slice('s99', [ep('10.244.2.1')])];
+  const d3 = sync(without, sl99);
+  t.not(rule(d3, 's99').replace(/^.*(offset \d+ )?map/, ''), '', 'planned');
+  t.notDeepEqual(rule(d3, 's99').match(/(offset \d+ )?map @\S+$/)![0], rule(d, 's2').match(/(offset \d+ )?map @\S+$/)![0]);
+  // One sync later a new port reuses the freed slot.
+  const s100 = svc('s100', { clusterIP: '10.96.2.2' });
+  const d4 = sync([...without, s100], [...sl99, slice('s100', [ep('10.244.2.2')])]);
+  t.is(rule(d4, 's100').match(/(offset \d+ )?map @\S+$/)![0], rule(d, 's2').match(/(offset \d+ )?map @\S+$/)![0]);
+  t.is(rule(d4, 's99'), rule(d3, 's99'));
 });
 
 test('inline cascade (dispatch: cascade): the cascade DNATs directly, no endpoint chains, hairpin pairs in a set', (t) => {
