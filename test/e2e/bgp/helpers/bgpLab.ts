@@ -5,7 +5,7 @@
  * br0, every node's gateway, which is where a rack's top-of-rack router (or an external route reflector) sits.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findTool } from '../../../../src/common/systemTools.ts';
@@ -46,6 +46,9 @@ export function sharedBgpCluster(nodes: number, bgp?: ControlPlaneOptions['bgp']
     async start(): Promise<BgpCluster> {
       const l = await createLab({ name: uniqueLabName('bgp'), stateRoot: root, nodes, routing: 'bgp', ...lab });
       cleanups.push(() => l.destroy());
+      // PODNET_TEST_KEEP_LOGS=DIR keeps the lab's logs (podnetd, peers) for a post-mortem; cleanup removes them.
+      const keep = process.env.PODNET_TEST_KEEP_LOGS;
+      if (keep) cleanups.push(() => cpSync(l.paths.logDir, join(keep, l.name), { recursive: true }));
       const cp = await startControlPlane(l, { bgp });
       const store = await openStore(cp.hostStore);
       cleanups.push(() => store.close());
