@@ -33,6 +33,14 @@ function trafficRows(tag: string, t: TrafficFigures): Array<[string, string]> {
   ];
 }
 
+/** The first node's parts: CPU seconds during the churn window and RSS at the end (which part costs what). */
+function perPartRows(r: RoundFigures): Array<[string, string]> {
+  const n = r.idle.nodes[0];
+  if (!n) return [];
+  const fmt = (m: Record<string, number>) => Object.entries(m).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [[`churn: CPU s per part (${n.node})`, fmt(n.churnCpuS)], [`idle end: RSS MB per part (${n.node})`, fmt(n.rssEndByPartMB)]];
+}
+
 function rowsOf(r: RoundFigures): Array<[string, string]> {
   return [
     ['Services × 10 endpoints (objects in the List)', `${r.services} (${r.objects})`],
@@ -47,6 +55,7 @@ function rowsOf(r: RoundFigures): Array<[string, string]> {
     [`idle (${f1(r.idle.seconds)} s): CPU % per podnetd tree`, r.idle.nodes.map((n) => `${n.node} ${f1(n.cpuPercent)}`).join(' / ')],
     ['idle: processes per podnetd tree', r.idle.nodes.map((n) => `${n.node} ${n.pids.length}`).join(' / ')],
     ['RSS MB before churn → idle start → idle end', r.idle.nodes.map((n) => `${n.node} ${n.rssBeforeChurnMB}→${n.rssStartMB}→${n.rssEndMB}`).join(' / ')],
+    ...perPartRows(r),
     ['idle: session flaps / lease losses', `${r.idle.events.flaps} / ${r.idle.events.leaseLosses} (${perKind(r.idle.events, ['podCidrLeaseLost', 'stoppedLeading', 'speakerLeaseLost'])})`],
     ['idle: speakersChanged per node', nodesOf(r.idle.events, 'speakersChanged')],
     ['idle: load avg 1/5/15 at its end', r.idle.load.join(' ')],

@@ -17,7 +17,7 @@ import { eventsSince, flapsOf, leaseLossesOf, logOffsets, zeroCounts, type Event
 import { benchClusterIp, churnList, CLIENT_POD, dnsQueries, labPods, PROBE_SERVICE, probeList, RESIDENT_SERVICES, residentList,
   residentRef, SERVER_POD } from './churnBenchManifests.ts';
 import { probeAnsweredAt, startProbe } from './churnBenchProbe.ts';
-import { cpuPercent, sampleTree, type TreeSample } from './churnBenchProcs.ts';
+import { cpuPercent, partCpuSeconds, sampleTree, type TreeSample } from './churnBenchProcs.ts';
 import { sleep } from './churnBenchShell.ts';
 import { startTraffic, type DnsFigures, type PingFigures } from './churnBenchTraffic.ts';
 
@@ -41,7 +41,11 @@ export interface RoundOptions {
 
 export interface WindowEvents { flaps: number; leaseLosses: number; perNode: Record<string, EventCounts> }
 export interface TrafficFigures { seconds: number; dns: DnsFigures; ping: PingFigures; events: WindowEvents; load: number[] }
-export interface NodeIdle { node: string; pids: number[]; cpuPercent: number; rssStartMB: number; rssEndMB: number; rssBeforeChurnMB: number }
+export interface NodeIdle {
+  node: string; pids: number[]; cpuPercent: number; rssStartMB: number; rssEndMB: number; rssBeforeChurnMB: number;
+  /** Per part: CPU seconds over the churn window, and RSS MB at the idle window's end. */
+  churnCpuS: Record<string, number>; rssEndByPartMB: Record<string, number>;
+}
 
 export interface RoundFigures {
   store: string;
@@ -131,6 +135,7 @@ export async function runRound(o: RoundOptions, log: (line: string) => void): Pr
     const applyLimitMs = o.applyLimitS * 1000;
     const windowLimitS = Math.ceil(applyLimitMs / 1000) + 60 + o.probeLimitS + o.tailS + 60;
     log(`[${o.store}] churn: apply one List of ${o.services} Services + ${o.services} EndpointSlices × 10 (limit ${Math.round(applyLimitMs / 1000)} s), then ${PROBE_SERVICE}`);
+    const churnStart = new Map(lab.nodes.map((n) => [n, sampleTree(lab.agents.get(n)!.pid)]));
     const churned = await trafficFor(lab, o, 'churn', windowLimitS, serverIp, queries, async () => {
       const big = await apply(lab, bigFile, join(o.scratch, `apply-${name}-churn.log`), applyLimitMs);
       log(`[${o.store}]   big apply: ${(big.ms / 1000).toFixed(1)} s, ${big.written} written, ${big.failed} errors, exit ${big.code}${big.timedOut ? ' (time limit)' : ''}`);
@@ -152,13 +157,16 @@ export async function runRound(o: RoundOptions, log: (line: string) => void): Pr
     log(`[${o.store}] idle: ${o.idleS} s with nothing sent or changed`);
     const idleFrom = logOffsets(logsOf(lab));
     const start = new Map<string, TreeSample>(lab.nodes.map((n) => [n, sampleTree(lab.agents.get(n)!.pid)]));
+    const churnCpu = new Map(lab.nodes.map((n) => [n, partCpuSeconds(churnStart.get(n)!, start.get(n)!)]));
     const idleT0 = Date.now();
     await sleep(o.idleS * 1000);
     const nodes: NodeIdle[] = lab.nodes.map((n) => {
       const a = start.get(n)!;
       const b = sampleTree(lab.agents.get(n)!.pid);
       return { node: n, pids: b.pids, cpuPercent: round1(cpuPercent(a, b)), rssStartMB: Math.round(a.rssBytes / MB),
-        rssEndMB: Math.round(b.rssBytes / MB), rssBeforeChurnMB: Math.round(beforeChurn.get(n)!.rssBytes / MB) };
+        rssEndMB: Math.round(b.rssBytes / MB), rssBeforeChurnMB: Math.round(beforeChurn.get(n)!.rssBytes / MB),
+        churnCpuS: Object.fromEntries(Object.entries(churnCpu.get(n)!).map(([k, v]) => [k, round1(v)])),
+        rssEndByPartMB: Object.fromEntries(Object.entries(b.parts).map(([k, v]) => [k, Math.round(v.rssBytes / MB)])) };
     });
     const idle = { seconds: round1((Date.now() - idleT0) / 1000), nodes, events: windowEvents(lab, idleFrom), load: loadavg().map(round1) };
 

@@ -10,7 +10,7 @@ import type { HealthReport } from '../common/opsServer.ts';
 import type { ProxyBackend } from './backend.ts';
 import type { ServiceModel } from './serviceModel.ts';
 import type { ProxyMetrics } from './proxyMetrics.ts';
-import { staleConntrackFilters, deleteConntrackEntries } from './conntrackCleanup.ts';
+import { planConntrackCleanup, applyConntrackCleanup } from './conntrackCleanup.ts';
 
 export interface ProxyRunnerOptions {
   backend: ProxyBackend;
@@ -125,7 +125,7 @@ export class ProxyRunner {
   }
 
   async #cleanConntrack(model: ServiceModel): Promise<void> {
-    const r = await deleteConntrackEntries(staleConntrackFilters(this.#committed, model), this.#o.netns ? { netns: this.#o.netns } : {});
+    const r = await applyConntrackCleanup(planConntrackCleanup(this.#committed, model), this.#o.netns ? { netns: this.#o.netns } : {});
     this.#o.metrics.conntrackDeleted.inc(r.deleted);
     for (const e of r.errors) this.#o.logger.warn({ op: 'conntrack', err: e }, 'deleting stale UDP conntrack entries failed');
   }

@@ -1,14 +1,15 @@
 /**
  * A UDP client keeps sending from one source port to a ClusterIP; its endpoint is replaced. Without cleanup the
  * conntrack entry keeps steering it to the old endpoint (k/k#139628); with cleanup the next datagram reaches the
- * new one. Mirrors kubernetes test/e2e/network/conntrack.go "should be able to preserve UDP traffic when server
+ * new one. And a client that started sending before the proxy's first sync (its flow forwarded un-DNATed) reaches
+ * the service once the first sync's cleanup ran. Mirrors kubernetes test/e2e/network/conntrack.go "should be able to preserve UDP traffic when server
  * pod cycles for a ClusterIP service".
  */
 import test from 'ava';
 import { uniquePrefix, rootSnapshot } from '../../helpers/netnsFixture.ts';
 import { compileServiceModel } from '../../../src/services/serviceModel.ts';
 import { NftBackend } from '../../../src/services/nftables/nftBackend.ts';
-import { staleConntrackFilters, deleteConntrackEntries } from '../../../src/services/conntrackCleanup.ts';
+import { planConntrackCleanup, applyConntrackCleanup } from '../../../src/services/conntrackCleanup.ts';
 import { svc, ep, slice } from '../../unit/services/_modelFixtures.ts';
 import { buildTopology, NODE_IP } from './_proxyTopology.ts';
 import { runTool, findTool } from '../../../src/common/systemTools.ts';
@@ -39,9 +40,27 @@ test.serial('stale UDP entries of a replaced endpoint are deleted, so the client
   await backend.sync(after);
   t.is(await sendFromFixedPort(topo.client), 'b1', 'without cleanup the old entry still steers the flow to b1');
 
-  const filters = staleConntrackFilters(before, after);
-  const r = await deleteConntrackEntries(filters, { netns: topo.node });
+  const r = await applyConntrackCleanup(planConntrackCleanup(before, after), { netns: topo.node });
   t.deepEqual(r.errors, []);
   t.true(r.deleted >= 1, 'the stale entry was deleted');
   t.is(await sendFromFixedPort(topo.client), 'b2', 'the same client flow now reaches the new endpoint');
+});
+
+test.serial('a UDP flow that began before the first sync is not pinned un-DNATed: the first sync\'s cleanup frees it', async (t) => {
+  const topo = await buildTopology(t, PREFIX);
+  const backend = new NftBackend({ netns: topo.node, clusterCIDRs: ['10.244.0.0/16'], masqueradeAll: false });
+  const [b1] = topo.backends;
+  // As on a lab node, the routing part's masquerade table is there before the proxy's first sync (it also makes
+  // the kernel track connections in this namespace). No service rules yet: the datagram leaves by the default
+  // route, masqueraded, and its conntrack entry records no DNAT.
+  await runTool('ip', ['netns', 'exec', topo.node, findTool('nft')!, '-f', '-'], {
+    input: 'table ip test-masq {\n chain post {\n  type nat hook postrouting priority srcnat; policy accept;\n  oifname "toup" masquerade\n }\n}\n' });
+  t.is(await sendFromFixedPort(topo.client), 'no answer');
+  const model = compileServiceModel({ services: [udp], slices: [slice('udp', [ep(b1!.ip)], { ports })], node: { name: 'node', nodePortIPs: [NODE_IP] } });
+  await backend.sync(model);
+  t.is(await sendFromFixedPort(topo.client), 'no answer', 'the rules alone do not help: the old entry still steers the flow');
+  const r = await applyConntrackCleanup(planConntrackCleanup(null, model), { netns: topo.node });
+  t.deepEqual(r.errors, []);
+  t.is(r.deleted, 1, 'exactly the pinned entry');
+  t.is(await sendFromFixedPort(topo.client), 'b1', 'the same client flow now reaches the endpoint');
 });
