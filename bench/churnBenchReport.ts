@@ -38,7 +38,8 @@ function perPartRows(r: RoundFigures): Array<[string, string]> {
   const n = r.idle.nodes[0];
   if (!n) return [];
   const fmt = (m: Record<string, number>) => Object.entries(m).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
-  return [[`churn: CPU s per part (${n.node})`, fmt(n.churnCpuS)], [`idle end: RSS MB per part (${n.node})`, fmt(n.rssEndByPartMB)]];
+  return [[`churn: CPU s per part (${n.node})`, fmt(n.churnCpuS)], [`idle: CPU % per part (${n.node})`, fmt(n.idleCpuPercent)],
+    [`idle end: RSS MB per part (${n.node})`, fmt(n.rssEndByPartMB)]];
 }
 
 function rowsOf(r: RoundFigures): Array<[string, string]> {

@@ -45,6 +45,8 @@ export interface NodeIdle {
   node: string; pids: number[]; cpuPercent: number; rssStartMB: number; rssEndMB: number; rssBeforeChurnMB: number;
   /** Per part: CPU seconds over the churn window, and RSS MB at the idle window's end. */
   churnCpuS: Record<string, number>; rssEndByPartMB: Record<string, number>;
+  /** Per part: CPU % of one core over the idle window. */
+  idleCpuPercent: Record<string, number>;
 }
 
 export interface RoundFigures {
@@ -166,7 +168,8 @@ export async function runRound(o: RoundOptions, log: (line: string) => void): Pr
       return { node: n, pids: b.pids, cpuPercent: round1(cpuPercent(a, b)), rssStartMB: Math.round(a.rssBytes / MB),
         rssEndMB: Math.round(b.rssBytes / MB), rssBeforeChurnMB: Math.round(beforeChurn.get(n)!.rssBytes / MB),
         churnCpuS: Object.fromEntries(Object.entries(churnCpu.get(n)!).map(([k, v]) => [k, round1(v)])),
-        rssEndByPartMB: Object.fromEntries(Object.entries(b.parts).map(([k, v]) => [k, Math.round(v.rssBytes / MB)])) };
+        rssEndByPartMB: Object.fromEntries(Object.entries(b.parts).map(([k, v]) => [k, Math.round(v.rssBytes / MB)])),
+        idleCpuPercent: Object.fromEntries(Object.entries(partCpuSeconds(a, b)).map(([k, v]) => [k, round1((100 * v * 1000) / (b.atMs - a.atMs))])) };
     });
     const idle = { seconds: round1((Date.now() - idleT0) / 1000), nodes, events: windowEvents(lab, idleFrom), load: loadavg().map(round1) };
 

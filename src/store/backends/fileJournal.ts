@@ -33,9 +33,13 @@ export class ChangeJournal {
   /** readNew and append of this process run one at a time (both move #offset). */
   #chain: Promise<unknown> = Promise.resolve();
 
-  constructor(path: string, maxBytes = 64 * 1024 * 1024) {
+  /** Which kinds' records the reader wants: other lines are skipped by their key, never parsed. */
+  #wants: (kind: string) => boolean;
+
+  constructor(path: string, maxBytes = 64 * 1024 * 1024, wants: (kind: string) => boolean = () => true) {
     this.path = path;
     this.#maxBytes = maxBytes;
+    this.#wants = wants;
   }
 
   #segment(seq: number): string { return `${this.path}.${seq}`; }
@@ -102,6 +106,8 @@ export class ChangeJournal {
       }
       for (const line of buf.toString('utf8', 0, last).split('\n')) {
         if (!line) continue;
+        const kind = keyKind(line);
+        if (kind !== undefined && !this.#wants(kind)) continue;
         try {
           out.push(JSON.parse(line) as JournalRecord);
         } catch {
@@ -148,4 +154,17 @@ export class ChangeJournal {
     await this.#fh?.close();
     this.#fh = undefined;
   }
+}
+
+const KEY_PREFIX = '{"k":"';
+
+/**
+ * The kind of a record line as writers write it (`{"k":"Kind/ns/name",...}`: kinds and object names never need
+ * JSON escapes); undefined for any other line (a rescan record, a torn line), which is parsed as before.
+ */
+export function keyKind(line: string): string | undefined {
+  if (!line.startsWith(KEY_PREFIX)) return undefined;
+  const slash = line.indexOf('/', KEY_PREFIX.length);
+  const kind = slash < 0 ? '' : line.slice(KEY_PREFIX.length, slash);
+  return /^[A-Za-z]+$/.test(kind) ? kind : undefined;
 }

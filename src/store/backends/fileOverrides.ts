@@ -82,15 +82,16 @@ export class OverrideFiles {
     });
   }
 
-  /** Every override on disk, keyed `Kind/namespace/name` (re-read only files that changed). */
-  async scan(): Promise<Map<string, OverrideRecord>> {
+  /** Every override of `kinds` on disk, keyed `Kind/namespace/name` (re-read only files that changed). */
+  async scan(kinds: ReadonlySet<string>): Promise<Map<string, OverrideRecord>> {
     const out = new Map<string, OverrideRecord>();
-    let names: string[];
-    try {
-      names = await readdir(this.root, { recursive: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
-      throw err;
+    const names: string[] = [];
+    for (const kind of kinds) {
+      try {
+        for (const n of await readdir(join(this.root, kind), { recursive: true })) names.push(`${kind}/${n}`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
     const seen = new Set<string>();
     await limitedAll(names, 64, async (n) => {
@@ -102,7 +103,7 @@ export class OverrideFiles {
       const ns = parts[1] === CLUSTER ? '' : parts[1]!;
       if (rec) out.set(`${parts[0]}/${ns}/${parts[2]!.slice(0, -5)}`, rec);
     });
-    for (const p of [...this.#cache.keys()]) if (!seen.has(p)) this.#cache.delete(p);
+    for (const p of [...this.#cache.keys()]) if (!seen.has(p) && kinds.has(p.slice(this.root.length + 1).split('/')[0]!)) this.#cache.delete(p);
     return out;
   }
 

@@ -12,6 +12,11 @@
  *   `rescanMs`; the override files are re-walked only 10× more rarely, or at once when a writer died
  *   mid-write (the journal's rescan record).
  * - its own writes: applied to the view under the lock, in journal order.
+ * - only the kinds this process uses: a kind's override files are read, and its journal records parsed, from its
+ *   first list or watch on (a line of another kind is skipped by its key, before JSON.parse). A part that watches
+ *   Nodes and Leases never parses the 20,000 Services and EndpointSlices of a big apply (measured in bench/churn:
+ *   each such process spent as much CPU on them as it takes to parse them, on the loop that runs its BFD timers or
+ *   lease renewals). A `get` of a kind not loaded reads that one key from disk.
  * Writes take the directory's lock file; `writeBatch` holds it for up to MAX_BATCH ops / BATCH_MS, then lets a
  * waiting process (a lease renewal) go first. Every op re-reads its key from disk under the lock for the
  * compare-and-swap (a stat; the file is read only when it changed).
@@ -49,9 +54,9 @@ export interface FileStoreOptions {
   /** Rotate the change journal past this size. */
   journalBytes?: number;
   /**
-   * Read the override files only when first listed or read, not at open: for a short-lived writer
-   * (podnetctl apply) whose writes re-read each key under the lock anyway. Its override writes block (see
-   * OverrideFiles): nothing else runs on such a process's event loop.
+   * A short-lived writer (podnetctl apply), whose writes re-read each key under the lock anyway: its override
+   * writes block (see OverrideFiles), since nothing else runs on such a process's event loop. (Every file store
+   * reads a kind's objects only when that kind is first listed or watched.)
    */
   lazy?: boolean;
 }
@@ -69,7 +74,6 @@ export class FileStore implements Store {
   readonly dir: string;
   #log: Logger;
   #opts: Required<Omit<FileStoreOptions, 'logger' | 'lazy'>>;
-  #loaded: Promise<void> | undefined;
   #scanner: ManifestScanner;
   #files: OverrideFiles;
   #journal: ChangeJournal;
@@ -91,6 +95,10 @@ export class FileStore implements Store {
   #watchers = new Map<string, FSWatcher>();
   #closed = false;
   #fullScans = 0;
+  /** Kinds whose override files and journal records this process reads (added on first list or watch). */
+  #kinds = new Set<KindName>();
+  /** Resolves when a kind's first load is done. */
+  #kindLoads = new Map<KindName, Promise<void>>();
 
   private constructor(dir: string, opts: FileStoreOptions) {
     this.dir = dir;
@@ -101,7 +109,7 @@ export class FileStore implements Store {
     };
     this.#scanner = new ManifestScanner(dir);
     this.#files = new OverrideFiles(join(dir, '.podnet'), { sync: opts.lazy ?? false });
-    this.#journal = new ChangeJournal(join(dir, '.podnet', 'journal'), this.#opts.journalBytes);
+    this.#journal = new ChangeJournal(join(dir, '.podnet', 'journal'), this.#opts.journalBytes, (kind) => this.#kinds.has(kind as KindName));
     this.#lock = new FileLock(join(dir, '.podnet', 'lock'));
     this.#view = new FileView(randomBytes(3).toString('hex'), this.#opts.historyLimit);
   }
@@ -109,17 +117,26 @@ export class FileStore implements Store {
   static async open(dir: string, opts: FileStoreOptions = {}): Promise<FileStore> {
     await mkdir(join(dir, '.podnet', 'objects'), { recursive: true });
     const s = new FileStore(dir, opts);
-    await s.#journal.open(); // tail from here: everything before is in the scan below
-    if (opts.lazy) await s.#scanManifests();
-    else await (s.#loaded = s.rescan());
+    await s.#journal.open(); // tail from here: everything before is in the scans of each kind's first use
+    await s.#scanManifests();
     s.#startWatching();
     return s;
   }
 
-  /** The whole view, loaded once (at open unless lazy). */
-  #load(): Promise<void> {
-    return (this.#loaded ??= this.rescan());
+  /** Load `kind` once (its override files, then its journal records from now on); coalesced with a running walk. */
+  #load(kind: KindName): Promise<void> {
+    let p = this.#kindLoads.get(kind);
+    if (!p) {
+      // Interest first: a record of this kind appended while the walk runs is applied (and wins, see #touched).
+      this.#kinds.add(kind);
+      p = this.rescan();
+      this.#kindLoads.set(kind, p);
+    }
+    return p;
   }
+
+  /** Kinds this process has loaded so far (tests: a part parses only what it uses). */
+  get loadedKinds(): ReadonlySet<KindName> { return this.#kinds; }
 
   /** Current validation problems of the manifests (file, document, field), one line each. */
   get problems(): readonly string[] { return this.#problems; }
@@ -258,7 +275,7 @@ export class FileStore implements Store {
     this.#fullScans += 1;
     await this.#catchUp();
     const touched = (this.#touched = new Set());
-    const [scan, overrides] = await Promise.all([this.#scanner.scan(), this.#files.scan()]);
+    const [scan, overrides] = await Promise.all([this.#scanner.scan(), this.#files.scan(new Set(this.#kinds))]);
     this.#touched = undefined;
     const next = new Map<FullKey, Known>();
     for (const [k, rec] of overrides) {
@@ -268,7 +285,7 @@ export class FileStore implements Store {
     }
     const keys = new Set([...this.#known.keys(), ...next.keys(), ...this.#view.keys()]);
     for (const k of keys) {
-      if (touched.has(k)) continue;
+      if (touched.has(k) || !this.#kinds.has(kindOf(k))) continue; // a kind not loaded keeps what our writes put there
       const n = next.get(k);
       if (n) this.#known.set(k, n);
       else this.#known.delete(k);
@@ -287,21 +304,33 @@ export class FileStore implements Store {
   // ---- reading ----
 
   async list<K extends KindName>(kind: K, opts: ListOptions = {}): Promise<ListResult<K>> {
-    await this.#load();
+    await this.#load(kind);
     await this.#catchUp(); // other processes write the directory too: a list includes what they wrote before it
     if (this.#pendingFiles.size) await this.#flushManifests();
     return this.#view.list(kind, opts);
   }
 
   watch<K extends KindName>(kind: K, opts: WatchOptions, handler: WatchHandler<K>): WatchHandle {
+    // Watching from a list's version: the list loaded the kind. From "now": what the load adds arrives as events.
+    void this.#load(kind).catch((err) => this.#failed('load', err));
     return this.#view.watch(kind, opts, handler);
   }
 
   async get<K extends KindName>(kind: K, name: string, namespace?: string): Promise<KindMap[K] | undefined> {
-    await this.#load();
+    const ns = namespaceFor(kind, namespace);
+    if (!this.#kinds.has(kind)) return this.#readThrough(kind, name, ns) as Promise<KindMap[K] | undefined>;
     await this.#catchUp();
-    const obj = this.#view.get(fullKey(kind, namespaceFor(kind, namespace), name));
+    const obj = this.#view.get(fullKey(kind, ns, name));
     return obj === undefined ? undefined : structuredClone(obj) as KindMap[K];
+  }
+
+  /** One key of a kind this process has not loaded, as it is on disk now (its override, else its manifest). */
+  async #readThrough(kind: KindName, name: string, ns: string): Promise<AnyObject | undefined> {
+    if (this.#pendingFiles.size) await this.#flushManifests();
+    const manifest = this.#manifests.get(fullKey(kind, ns, name));
+    const rec = await this.#files.read(kind, name, ns);
+    if (rec && rec.base === (manifest?.version ?? 'none')) return knownOf(rec).object ?? undefined;
+    return manifest ? withVersion(structuredClone(manifest.object), manifest.version) : undefined;
   }
 
   // ---- writing ----
@@ -416,6 +445,11 @@ export class FileStore implements Store {
     await this.#catch.running;
     await this.#journal.close();
   }
+}
+
+/** The kind of a `Kind/namespace/name` key. */
+function kindOf(k: FullKey): KindName {
+  return k.slice(0, k.indexOf('/')) as KindName;
 }
 
 function knownOf(rec: OverrideRecord, version?: string): Known {

@@ -4,6 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStore, type FileStoreOptions } from '../../../src/store/backends/fileStore.ts';
+import { keyKind } from '../../../src/store/backends/fileJournal.ts';
 import { Informer } from '../../../src/store/informer.ts';
 import { service, waitFor } from './storeTestKit.ts';
 
@@ -72,4 +73,39 @@ test('list and get of an idle store read no directory: a manifest edit is found 
   writeFileSync(join(dir, 'app.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: edited}\nspec: {ports: [{port: 80}]}\n');
   await waitFor('the manifest object', () => inf.get('default/edited') !== undefined, 20_000);
   t.is(reader.fullScans, scans, 'one file re-read, no walk');
+});
+
+test('a process reads only the kinds it uses: others are read through per key, and loaded on their first list', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-journal-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const writer = await FileStore.open(dir, { rescanMs: 60_000 });
+  await writer.writeBatch(Array.from({ length: 50 }, (_, i) => ({ op: 'apply' as const, object: service(`old${i}`, 'default') })));
+  const reader = await FileStore.open(dir, { rescanMs: 60_000 });
+  t.teardown(async () => { await reader.close(); await writer.close(); });
+  const nodes = new Informer(reader, 'Node');
+  nodes.start();
+  t.teardown(() => nodes.stop());
+  await nodes.synced();
+  await writer.writeBatch(Array.from({ length: 500 }, (_, i) => ({ op: 'apply' as const, object: service(`new${i}`, 'default') })));
+  await writer.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n9' }, spec: {} });
+  await waitFor('the Node through the journal', () => nodes.size === 1, 10_000);
+  t.deepEqual([...reader.loadedKinds], ['Node'], 'the Services written meanwhile were skipped, not loaded');
+  t.is((await reader.get('Service', 'new7', 'default'))?.metadata.name, 'new7', 'a get of a kind not loaded reads that key from disk');
+  t.is((await reader.get('Service', 'missing', 'default')), undefined);
+  t.deepEqual([...reader.loadedKinds], ['Node']);
+  t.is((await reader.list('Service')).items.length, 550, 'the first list loads every Service, older and newer');
+  const services = new Informer(reader, 'Service');
+  services.start();
+  t.teardown(() => services.stop());
+  await services.synced();
+  await writer.create(service('later', 'default'));
+  await waitFor('a Service written after the load arrives by the journal', () => services.get('default/later') !== undefined, 10_000);
+  t.is(services.size, 551);
+});
+
+test('a journal line\'s kind is read from its key without parsing it; other lines are left to JSON.parse', (t) => {
+  t.is(keyKind('{"k":"EndpointSlice/default/web-1","v":"x","r":{"base":"none"}}'), 'EndpointSlice');
+  t.is(keyKind('{"k":"Node//n1","r":null}'), 'Node');
+  t.is(keyKind('{"rescan":true}'), undefined);
+  t.is(keyKind('{"k":"Serv'), undefined, 'a torn line');
 });
