@@ -8,6 +8,7 @@
  * answered between pieces; meanwhile changes keep coalescing here (DeltaRecorder), so a busy answering thread
  * receives each changed name once, with its latest records.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../common/logger.ts';
@@ -34,8 +35,16 @@ export type ToIndexWorker = { type: 'ack' } | { type: 'stop' };
 /** Worker → answering thread. */
 export type FromIndexWorker = { type: 'delta'; delta: import('./indexDelta.ts').IndexDelta } | { type: 'stopped' };
 
+/**
+ * The index is bulk work (a 20,000-object apply is seconds of parsing) beside latency work of the same nice (this
+ * process's answering thread, and BFD and lease renewals in the agent's other latency parts): run it at the bulk
+ * parts' nice. Linux keeps nice per thread, and setpriority(PRIO_PROCESS, 0) sets the calling thread's.
+ */
+const INDEX_NICE = 10;
+
 async function main(port: NonNullable<typeof parentPort>, data: IndexWorkerData): Promise<void> {
   const logger = createLogger({ name: data.logName, level: data.logLevel }).child({ subsystem: 'dns-index' });
+  try { setPriority(INDEX_NICE); } catch (err) { logger.warn({ event: 'reniceFailed', err: describeError(err) }, 'could not lower the index thread\'s priority'); }
   let recorder: DeltaRecorder | undefined;
   let inFlight = false;
   let scheduled = false;

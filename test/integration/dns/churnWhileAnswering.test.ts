@@ -7,7 +7,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +84,11 @@ test('20,000 store events while queries are answered: none lost, all correct; ne
   const c = client();
   t.teardown(() => c.close());
   t.is(await c.query(port, 'q-0.q.svc.cluster.local', 2000), ipOf(100, 0));
+  // The index thread runs niced (bulk), the answering thread does not.
+  const nice = (tid: string) => Number(readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+  const tids = readdirSync(`/proc/${child.pid}/task`);
+  t.is(nice(String(child.pid)), 0, 'the answering thread at nice 0');
+  t.true(tids.some((tid) => nice(tid) === 10), 'a thread (the index worker) at nice 10');
 
   const churn: unknown[] = [];
   for (let i = 0; i < 10_000; i++) churn.push(service('churn', `s-${i}`, ipOf(200, i)));
