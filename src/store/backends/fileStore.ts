@@ -131,6 +131,7 @@ export class FileStore implements Store {
       this.#kinds.add(kind);
       p = this.rescan();
       this.#kindLoads.set(kind, p);
+      p.catch(() => { if (this.#kindLoads.get(kind) === p) this.#kindLoads.delete(kind); }); // the next use retries
     }
     return p;
   }
@@ -319,6 +320,7 @@ export class FileStore implements Store {
   async get<K extends KindName>(kind: K, name: string, namespace?: string): Promise<KindMap[K] | undefined> {
     const ns = namespaceFor(kind, namespace);
     if (!this.#kinds.has(kind)) return this.#readThrough(kind, name, ns) as Promise<KindMap[K] | undefined>;
+    await this.#load(kind); // a watch may have started the kind's load: wait for it to finish
     await this.#catchUp();
     const obj = this.#view.get(fullKey(kind, ns, name));
     return obj === undefined ? undefined : structuredClone(obj) as KindMap[K];

@@ -82,17 +82,20 @@ async function restartUnderFlood(t: import('ava').ExecutionContext, signal: 'SIG
   t.deepEqual(routeVia(n2.ns, n1Cidr), [n1.address]);
 }
 
-test.serial('SIGTERM restart of podnetd: peers keep its routes, its kernel keeps theirs, no packet lost', async (t) => {
+// The busy-loop variants (issue 14 item 6). scripts/test.sh runs them in a phase of their own after the rest of the
+// suite (PODNET_STRESS_TESTS=0, then =only): two busy loops on both cores would starve whatever other test files
+// ava runs beside them (seen: a 6,000-object apply in applyCrash past its 120 s limit). Unset: both kinds run.
+const mode = process.env.PODNET_STRESS_TESTS;
+const stress = mode === '0' ? test.serial.skip : test.serial;
+const plain = mode === 'only' ? test.serial.skip : test.serial;
+
+plain('SIGTERM restart of podnetd: peers keep its routes, its kernel keeps theirs, no packet lost', async (t) => {
   await restartUnderFlood(t, 'SIGTERM');
 });
 
-test.serial('kill -9 then start: the same, although BFD goes down while podnetd is away', async (t) => {
+plain('kill -9 then start: the same, although BFD goes down while podnetd is away', async (t) => {
   await restartUnderFlood(t, 'SIGKILL');
 });
-
-// The busy-loop variants (issue 14 item 6) run in the suite; PODNET_STRESS_TESTS=0 skips them (a machine with one
-// core, where two busy loops would starve the test itself).
-const stress = process.env.PODNET_STRESS_TESTS === '0' ? test.serial.skip : test.serial;
 
 stress('SIGTERM restart with two busy loops on both cores: no packet lost', async (t) => {
   await restartUnderFlood(t, 'SIGTERM', { busyLoops: 2 });
