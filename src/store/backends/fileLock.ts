@@ -9,7 +9,7 @@
  * until it gets it; a bulk writer between two batches (`yieldToOthers`) lets such a waiter go first, so a lease
  * renewal waits behind at most one batch.
  */
-import { open, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { StoreUnavailableError } from '../storeErrors.ts';
 
@@ -57,13 +57,18 @@ export class FileLock {
     let recovered = false;
     try {
       for (let attempt = 0; ; attempt++) {
+        // The lock appears with its owner's pid already in it (written to a private file, then hard-linked into
+        // place, which fails if the lock exists): a process killed while taking it can never leave an empty lock
+        // that looks "still being written" forever (seen: an apply killed -9 mid-acquire locked the store).
+        const mine = `${this.path}.new-${process.pid}-${++attempts}`; // unique: two stores of one process may race
+        await writeFile(mine, `${process.pid}\n`, { mode: 0o644 });
         try {
-          const fh = await open(this.path, 'wx', 0o644);
-          await fh.writeFile(`${process.pid}\n`);
-          await fh.close();
+          await link(mine, this.path);
           return { recovered };
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        } finally {
+          await unlink(mine).catch(() => undefined);
         }
         if (await this.#ownerIsGone()) {
           await unlink(this.path).catch(() => undefined);
@@ -104,7 +109,8 @@ export class FileLock {
       return false; // released meanwhile: just retry
     }
     const pid = Number(text.trim());
-    if (!Number.isInteger(pid) || pid <= 0) return text.length > 0; // empty: its owner is still writing the pid
+    // Empty: left by an older podnet killed between creating and writing it (today's locks are never empty).
+    if (!Number.isInteger(pid) || pid <= 0) return text.length > 0 || await olderThan(this.path, EMPTY_LOCK_MS);
     if (pid === process.pid) return false;
     try {
       process.kill(pid, 0);
@@ -122,5 +128,19 @@ function alive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Private lock files made by this process (names must not collide between its FileLock instances). */
+let attempts = 0;
+
+/** An empty lock older than this was abandoned by a writer that died before writing its pid. */
+const EMPTY_LOCK_MS = 2000;
+
+async function olderThan(path: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs > ms;
+  } catch {
+    return false;
   }
 }
