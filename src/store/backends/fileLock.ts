@@ -55,20 +55,18 @@ export class FileLock {
     const marker = `${this.path}.wait-${process.pid}`;
     let marked = false;
     let recovered = false;
+    // The lock appears with its owner's pid already in it (written once to a private file, then hard-linked into
+    // place, which fails if the lock exists): a process killed while taking it can never leave an empty lock
+    // that looks "still being written" forever (seen: an apply killed -9 mid-acquire locked the store).
+    const mine = `${this.path}.new-${process.pid}-${++attempts}`; // unique: two stores of one process may race
+    await writeFile(mine, `${process.pid}\n`, { mode: 0o644 });
     try {
       for (let attempt = 0; ; attempt++) {
-        // The lock appears with its owner's pid already in it (written to a private file, then hard-linked into
-        // place, which fails if the lock exists): a process killed while taking it can never leave an empty lock
-        // that looks "still being written" forever (seen: an apply killed -9 mid-acquire locked the store).
-        const mine = `${this.path}.new-${process.pid}-${++attempts}`; // unique: two stores of one process may race
-        await writeFile(mine, `${process.pid}\n`, { mode: 0o644 });
         try {
           await link(mine, this.path);
           return { recovered };
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        } finally {
-          await unlink(mine).catch(() => undefined);
         }
         if (await this.#ownerIsGone()) {
           await unlink(this.path).catch(() => undefined);
@@ -85,6 +83,7 @@ export class FileLock {
         await new Promise((r) => setTimeout(r, Math.min(10, 1 + attempt)));
       }
     } finally {
+      await unlink(mine).catch(() => undefined);
       if (marked) await unlink(marker).catch(() => undefined);
     }
   }
